@@ -1,0 +1,12 @@
+import type { Command } from "../command.js";
+import { testsCommand } from "./tests.js";
+import { schemaCommand } from "./schema.js";
+
+/**
+ * The command registry. A new command is one new file in this folder plus one line here.
+ * Keep the list in the order `tiosa help` should show it.
+ */
+export const commands: Command[] = [
+  testsCommand,
+  schemaCommand,
+];

@@ -1,0 +1,12 @@
+import type { z } from "zod";
+import { Snapshot } from "./snapshot/schema.js";
+import { HypervisorInventory } from "./inventory/model.js";
+
+/**
+ * Documents tiosa reads or writes, by name, for `tiosa schema NAME`.
+ * Add an entry here when a new document kind appears (campaign, results...).
+ */
+export const SCHEMAS: Record<string, { id: string; title: string; schema: z.ZodTypeAny }> = {
+  snapshot: { id: "snapshot-v1", title: "tiosa snapshot/v1: one VM's state on one hypervisor", schema: Snapshot },
+  inventory: { id: "inventory-v1", title: "tiosa inventory: a hypervisor's or descriptor's VMs (Sequence 1)", schema: HypervisorInventory },
+};

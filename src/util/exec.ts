@@ -1,0 +1,102 @@
+import { spawn } from "node:child_process";
+import { UserError } from "../errors.js";
+
+export interface ExecOptions {
+  /** Kill the process after this many ms (SIGTERM, then SIGKILL 2 s later). */
+  timeoutMs?: number;
+  input?: string | Buffer;
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  signal?: AbortSignal;
+  /** Cap on captured stdout/stderr each, so a runaway tool cannot eat memory. */
+  maxOutputBytes?: number;
+}
+
+export interface ExecResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  timedOut: boolean;
+  durationMs: number;
+}
+
+/**
+ * Runs a real tool (virsh, qemu-img, virt-v2v...) without a shell: arguments are passed
+ * as an array, so no name or path from a user or a guest can inject a command.
+ */
+export function run(cmd: string, args: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
+  const max = opts.maxOutputBytes ?? 64 * 1024 * 1024;
+  const start = Date.now();
+  return new Promise((resolve, reject) => {
+    let child;
+    try {
+      child = spawn(cmd, args as string[], {
+        env: opts.env ?? process.env,
+        cwd: opts.cwd,
+        stdio: ["pipe", "pipe", "pipe"],
+      });
+    } catch (e) {
+      reject(e);
+      return;
+    }
+    const out: Buffer[] = [], err: Buffer[] = [];
+    let outLen = 0, errLen = 0, timedOut = false;
+    child.stdout.on("data", (b: Buffer) => { if (outLen < max) { out.push(b); outLen += b.length; } });
+    child.stderr.on("data", (b: Buffer) => { if (errLen < max) { err.push(b); errLen += b.length; } });
+    const kill = () => {
+      child.kill("SIGTERM");
+      setTimeout(() => child.kill("SIGKILL"), 2000).unref();
+    };
+    const timer = opts.timeoutMs ? setTimeout(() => { timedOut = true; kill(); }, opts.timeoutMs) : undefined;
+    const onAbort = () => kill();
+    opts.signal?.addEventListener("abort", onAbort, { once: true });
+    child.on("error", (e: NodeJS.ErrnoException) => {
+      if (timer) clearTimeout(timer);
+      opts.signal?.removeEventListener("abort", onAbort);
+      if (e.code === "ENOENT") reject(new UserError(`'${cmd}' is not installed (not found on PATH)`, "run `tiosa doctor` or scripts/setup.sh"));
+      else reject(e);
+    });
+    child.on("close", (code, signal) => {
+      if (timer) clearTimeout(timer);
+      opts.signal?.removeEventListener("abort", onAbort);
+      resolve({
+        code, signal, timedOut,
+        stdout: Buffer.concat(out).toString("utf8"),
+        stderr: Buffer.concat(err).toString("utf8"),
+        durationMs: Date.now() - start,
+      });
+    });
+    child.stdin.on("error", () => { /* tool exited before reading its input */ });
+    if (opts.input !== undefined) child.stdin.end(opts.input);
+    else child.stdin.end();
+  });
+}
+
+/** Like run(), but a non-zero exit becomes an error naming the command and its stderr. */
+export async function runOk(cmd: string, args: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
+  const r = await run(cmd, args, opts);
+  if (r.timedOut) throw new Error(`${cmd} ${args.join(" ")}: timed out after ${opts.timeoutMs} ms`);
+  if (r.code !== 0) {
+    const msg = (r.stderr.trim() || r.stdout.trim()).split("\n").slice(-5).join(" | ");
+    throw new ExecError(`${cmd} ${args.slice(0, 6).join(" ")}${args.length > 6 ? " ..." : ""}: exit ${r.code ?? r.signal}: ${msg}`, r);
+  }
+  return r;
+}
+
+export class ExecError extends Error {
+  constructor(message: string, readonly result: ExecResult) {
+    super(message);
+    this.name = "ExecError";
+  }
+}
+
+/** True when `cmd` is on PATH. */
+export async function haveCommand(cmd: string): Promise<boolean> {
+  try {
+    const r = await run("sh", ["-c", 'command -v "$1"', "sh", cmd], { timeoutMs: 5000 });
+    return r.code === 0;
+  } catch {
+    return false;
+  }
+}
