@@ -19,9 +19,11 @@ if [ ${#missing[@]} -gt 0 ]; then
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+lock_sum=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [ ! -d node_modules ] || [ "$(cat node_modules/.tiosa-lock-sum 2>/dev/null)" != "$lock_sum" ]; then
   log "installing npm dependencies"
   npm ci --no-audit --no-fund >&2
+  echo "$lock_sum" > node_modules/.tiosa-lock-sum
 fi
 log "building"
 npx tsc -p tsconfig.json

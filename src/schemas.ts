@@ -1,6 +1,7 @@
 import type { z } from "zod";
 import { Snapshot } from "./snapshot/schema.js";
 import { HypervisorInventory } from "./inventory/model.js";
+import { RulesProfile } from "./evaluate/profile.js";
 
 /**
  * Documents tiosa reads or writes, by name, for `tiosa schema NAME`.
@@ -8,5 +9,6 @@ import { HypervisorInventory } from "./inventory/model.js";
  */
 export const SCHEMAS: Record<string, { id: string; title: string; schema: z.ZodTypeAny }> = {
   snapshot: { id: "snapshot-v1", title: "tiosa snapshot/v1: one VM's state on one hypervisor", schema: Snapshot },
+  rules: { id: "rules-v1", title: "tiosa rules/v1: thresholds, waivers and severity caps for the evaluation", schema: RulesProfile },
   inventory: { id: "inventory-v1", title: "tiosa inventory: a hypervisor's or descriptor's VMs (Sequence 1)", schema: HypervisorInventory },
 };

@@ -1,12 +1,14 @@
 import type { Command } from "../command.js";
 import { testsCommand } from "./tests.js";
 import { schemaCommand } from "./schema.js";
+import { compareCommand } from "./compare.js";
 
 /**
  * The command registry. A new command is one new file in this folder plus one line here.
  * Keep the list in the order `tiosa help` should show it.
  */
 export const commands: Command[] = [
+  compareCommand,
   testsCommand,
   schemaCommand,
 ];

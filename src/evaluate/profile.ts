@@ -1,0 +1,138 @@
+import { z } from "zod";
+import { parseDocument, LineCounter, isMap, isSeq, type Node as YamlNode, type Document } from "yaml";
+import { UserError } from "../errors.js";
+import { readTextFile } from "../util/json-file.js";
+import { testById } from "../method/catalogue.js";
+
+/**
+ * A rules profile: the paper's evaluation rules (the default, strict) plus an operator's
+ * thresholds, waivers and severity caps. Loaded from YAML; see docs/evaluation.md.
+ */
+
+const TestSelector = z.string().min(1).describe('A test id ("2.3.b"), a group prefix ("2.3.*", "1.*"), an application check ("app:web") or "app:*"');
+const VerdictName = z.enum(["SUCCESS", "WARNING", "FAILURE"]);
+
+export const RulesProfile = z.object({
+  schemaVersion: z.literal("rules/v1").default("rules/v1"),
+  description: z.string().optional(),
+  thresholds: z.object({
+    kernel: z.object({
+      /** How many leading dotted numbers of `uname -r` make the "version"; the rest is the "revision". */
+      versionComponents: z.number().int().min(1).max(4).default(2),
+    }).strict().prefault({}),
+    cpu: z.object({
+      /** A CPU count deviation up to this share of the source's count is a WARNING ("+10%"); above is a FAILURE. */
+      warnDeviationPercent: z.number().min(0).default(10),
+    }).strict().prefault({}),
+    memory: z.object({
+      warnDeviationPercent: z.number().min(0).default(10),
+      /**
+       * The guest kernel's MemTotal moves by a few hundred KiB with the firmware and device
+       * set (reserved regions), without any change of the VM's memory. A deviation up to
+       * this share counts as "no change". 0 is the most literal reading of the paper.
+       */
+      sameWithinPercent: z.number().min(0).default(0.5),
+    }).strict().prefault({}),
+    disks: z.object({
+      /** Size difference tolerated as "size not changed" (file system sizes are exact on ext4/xfs). */
+      sizeTolerancePercent: z.number().min(0).default(0),
+    }).strict().prefault({}),
+    icmp: z.object({
+      packets: z.number().int().min(1).default(3),
+      /** Which round-trip time is held against the limits: the slowest reply (default) or the mean. */
+      rtt: z.enum(["max", "avg"]).default("max"),
+      success: z.object({ maxLossPercent: z.number().min(0).max(100).default(0), rttBelowMs: z.number().positive().default(3000) }).strict().prefault({}),
+      warning: z.object({ lossBelowPercent: z.number().min(0).max(100).default(33), rttBelowMs: z.number().positive().default(6000) }).strict().prefault({}),
+    }).strict().prefault({}),
+    addresses: z.object({
+      /** IPv6 link-local addresses (fe80::/10) follow the MAC and say nothing of the configuration. */
+      ignoreLinkLocal: z.boolean().default(true),
+    }).strict().prefault({}),
+  }).strict().prefault({}),
+  waivers: z.array(z.object({
+    test: TestSelector,
+    justification: z.string().min(1, "a waiver needs a justification"),
+    /** YYYY-MM-DD; the waiver stops applying after this day. */
+    expires: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "expires must be a date YYYY-MM-DD").optional(),
+  }).strict()).default([]),
+  caps: z.array(z.object({
+    test: TestSelector,
+    /** The most severe verdict this test may get, e.g. WARNING or SUCCESS. */
+    max: VerdictName,
+    justification: z.string().min(1, "a cap needs a justification"),
+  }).strict()).default([]),
+}).strict();
+
+export type RulesProfile = z.infer<typeof RulesProfile>;
+
+/** The paper's rules with the documented readings of its ambiguous thresholds. */
+export const DEFAULT_PROFILE: RulesProfile = RulesProfile.parse({});
+
+export function selectorMatches(selector: string, id: string): boolean {
+  if (selector === id) return true;
+  if (selector.endsWith("*")) return id.startsWith(selector.slice(0, -1));
+  return false;
+}
+
+function selectorIsKnown(selector: string): boolean {
+  if (selector.startsWith("app:")) return selector.length > 4;
+  if (selector.endsWith("*")) return true;
+  const def = testById(selector);
+  return def !== undefined && def.level !== "overall";
+}
+
+/** Finds the YAML node at a zod path to report its line. */
+function lineOf(doc: Document, counter: LineCounter, path: readonly PropertyKey[]): number | undefined {
+  let node: unknown = doc.contents;
+  let lastLine: number | undefined;
+  const lineFor = (n: unknown) => {
+    const r = (n as YamlNode | undefined)?.range;
+    return r ? counter.linePos(r[0]).line : undefined;
+  };
+  lastLine = lineFor(node);
+  for (const key of path) {
+    if (isMap(node)) {
+      const pair = node.items.find((p) => (p.key as { value?: unknown } | null)?.value === key);
+      if (!pair) break;
+      lastLine = lineFor(pair.key) ?? lastLine;
+      node = pair.value;
+    } else if (isSeq(node) && typeof key === "number") {
+      node = node.items[key];
+    } else break;
+    lastLine = lineFor(node) ?? lastLine;
+  }
+  return lastLine;
+}
+
+export function parseRulesProfile(text: string, file: string): RulesProfile {
+  const counter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: counter, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    const e = doc.errors[0]!;
+    const line = e.pos ? counter.linePos(e.pos[0]).line : undefined;
+    throw new UserError(`rules file '${file}'${line ? `, line ${line}` : ""}: invalid YAML: ${e.message.split("\n")[0]}`);
+  }
+  const data = doc.toJS({ maxAliasCount: 100 }) ?? {};
+  const r = RulesProfile.safeParse(data);
+  if (!r.success) {
+    const issue = r.error.issues[0]!;
+    const line = lineOf(doc, counter, issue.path);
+    const where = issue.path.length ? issue.path.join(".") : "(top level)";
+    throw new UserError(`rules file '${file}'${line ? `, line ${line}` : ""}: ${where}: ${issue.message}`);
+  }
+  const profile = r.data;
+  for (const [kind, list] of [["waivers", profile.waivers], ["caps", profile.caps]] as const) {
+    list.forEach((entry, i) => {
+      if (!selectorIsKnown(entry.test)) {
+        const line = lineOf(doc, counter, [kind, i, "test"]);
+        throw new UserError(`rules file '${file}'${line ? `, line ${line}` : ""}: ${kind}.${i}.test: unknown test '${entry.test}' (see \`tiosa tests\`; aggregation rules 3.x cannot be waived)`);
+      }
+    });
+  }
+  return profile;
+}
+
+export async function loadRulesProfile(file: string): Promise<RulesProfile> {
+  const text = await readTextFile(file, "rules file", 1024 * 1024);
+  return parseRulesProfile(text, file);
+}

@@ -1,0 +1,35 @@
+import { z } from "zod";
+
+/**
+ * A hardware family: the virtual hardware one hypervisor presents to its guests, as data.
+ * tiosa emulates each family on QEMU (with KVM where available, TCG otherwise): it is that
+ * family's virtual hardware, NOT the vendor's hypervisor. Users add their own families as a
+ * JSON or YAML file of this shape (`--family-file`), and campaigns name families.
+ */
+export const HardwareFamily = z.object({
+  name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,31}$/, "lower-case letters, digits, '-' or '_', at most 32"),
+  /** What the family stands for, and that it is emulated on QEMU: shown in reports. */
+  description: z.string().min(1),
+  /** QEMU machine type: q35 or pc (i440fx). */
+  machine: z.enum(["q35", "pc"]),
+  firmware: z.enum(["bios", "uefi"]).default("bios"),
+  disk: z.object({
+    bus: z.enum(["virtio", "scsi", "ide", "sata"]),
+    /** SCSI controller model where bus is scsi (libvirt names: vmpvscsi, lsilogic, virtio-scsi...). */
+    controller: z.string().nullable().default(null),
+    /** Image format on disk (qemu-img names): qcow2, vmdk, vhdx, vpc, raw. */
+    format: z.enum(["qcow2", "vmdk", "vhdx", "vpc", "raw"]),
+    /** Extra `qemu-img convert -o` options for that format. */
+    formatOptions: z.array(z.string()).default([]),
+    /** Guest target name prefix libvirt uses for this bus. */
+    targetPrefix: z.enum(["vd", "sd", "hd"]),
+  }),
+  nic: z.object({ model: z.string().min(1) }),
+  video: z.object({ model: z.string().min(1) }),
+  /** Hyper-V enlightenments (libvirt <features><hyperv> element names) to turn on. */
+  hyperv: z.array(z.string()).default([]),
+  /** Paper's name of the hypervisor whose hardware this is. */
+  standsFor: z.string(),
+});
+export type HardwareFamily = z.infer<typeof HardwareFamily>;
+export type HardwareFamilyInput = z.input<typeof HardwareFamily>;

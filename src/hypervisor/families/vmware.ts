@@ -1,0 +1,11 @@
+import type { HardwareFamilyInput } from "./family.js";
+
+export const vmware: HardwareFamilyInput = {
+  name: "vmware",
+  standsFor: "VMware vSphere/ESXi",
+  description: "VMware ESXi's virtual hardware (i440fx, PVSCSI controller, VMXNET3 NIC, VMware SVGA, VMDK image) emulated on QEMU; it is not VMware's hypervisor.",
+  machine: "pc",
+  disk: { bus: "scsi", controller: "vmpvscsi", format: "vmdk", formatOptions: ["subformat=monolithicSparse"], targetPrefix: "sd" },
+  nic: { model: "vmxnet3" },
+  video: { model: "vmvga" },
+};

@@ -1,0 +1,122 @@
+import { TIOSA_XMLNS } from "../../descriptors/libvirt-xml.js";
+import type { HardwareFamily } from "../families/family.js";
+
+/** Escapes a value for an XML attribute or text node. */
+export function xmlEscape(s: string): string {
+  return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/'/g, "&apos;");
+}
+
+export interface DomainXmlSpec {
+  name: string;
+  runId: string;
+  family: HardwareFamily;
+  /** kvm: libvirt <domain type='kvm'>; tcg: <domain type='qemu'>. */
+  accel: "kvm" | "tcg";
+  memoryMiB: number;
+  vcpus: number;
+  /** Disk files as the hypervisor host sees them, in boot order. */
+  disks: { path: string; format: string }[];
+  network: string;
+  /** Host file the first serial port is logged to (virtlogd), besides its pty. */
+  serialLogPath: string;
+}
+
+/** The guest target of the n-th disk on a bus: vda, vdb / sda / hda, hdb. */
+export function targetName(prefix: string, n: number): string {
+  return prefix + String.fromCharCode("a".charCodeAt(0) + n);
+}
+
+/**
+ * The domain XML of a VM with a family's virtual hardware, carrying the tiosa run marker.
+ * The guest agent channel is tiosa's instrumentation (observations from outside the
+ * network), not part of a family's hardware; guests without virtio-console just ignore it.
+ */
+export function buildDomainXml(s: DomainXmlSpec): string {
+  const f = s.family;
+  const e = xmlEscape;
+  const disks = s.disks.map((d, i) => {
+    const address = f.disk.bus === "scsi" ? `\n      <address type='drive' controller='0' bus='0' target='${i}' unit='0'/>` : "";
+    return `    <disk type='file' device='disk'>
+      <driver name='qemu' type='${e(d.format)}'/>
+      <source file='${e(d.path)}'/>
+      <target dev='${targetName(f.disk.targetPrefix, i)}' bus='${e(f.disk.bus)}'/>${address}
+    </disk>`;
+  });
+  const controller = f.disk.bus === "scsi" && f.disk.controller ? [`    <controller type='scsi' index='0' model='${e(f.disk.controller)}'/>`] : [];
+  const hyperv = f.hyperv.length
+    ? `\n    <hyperv mode='custom'>\n${f.hyperv.map((h) => `      <${h} state='on'${h === "spinlocks" ? " retries='8191'" : ""}/>`).join("\n")}\n    </hyperv>`
+    : "";
+  return `<domain type='${s.accel === "kvm" ? "kvm" : "qemu"}'>
+  <name>${e(s.name)}</name>
+  <metadata>
+    <tiosa:run xmlns:tiosa="${TIOSA_XMLNS}" id="${e(s.runId)}" family="${e(f.name)}"/>
+  </metadata>
+  <description>tiosa test VM, hardware family '${e(f.name)}': ${e(f.description)}</description>
+  <memory unit='MiB'>${s.memoryMiB}</memory>
+  <vcpu placement='static'>${s.vcpus}</vcpu>
+  <os${f.firmware === "uefi" ? " firmware='efi'" : ""}>
+    <type arch='x86_64' machine='${e(f.machine)}'>hvm</type>
+    <boot dev='hd'/>
+  </os>
+  <features>
+    <acpi/>
+    <apic/>${hyperv}
+  </features>
+  <clock offset='utc'/>
+  <on_poweroff>destroy</on_poweroff>
+  <on_reboot>restart</on_reboot>
+  <on_crash>destroy</on_crash>
+  <devices>
+${[...disks, ...controller].join("\n")}
+    <interface type='network'>
+      <source network='${e(s.network)}'/>
+      <model type='${e(f.nic.model)}'/>
+    </interface>
+    <serial type='pty'>
+      <log file='${e(s.serialLogPath)}' append='off'/>
+      <target port='0'/>
+    </serial>
+    <console type='pty'>
+      <target type='serial' port='0'/>
+    </console>
+    <channel type='unix'>
+      <target type='virtio' name='org.qemu.guest_agent.0'/>
+    </channel>
+    <graphics type='vnc' autoport='yes' listen='127.0.0.1'/>
+    <video>
+      <model type='${e(f.video.model)}'/>
+    </video>
+  </devices>
+</domain>
+`;
+}
+
+/** A blank volume hot-plugged for the disk tests, on the family's bus. */
+export function buildAttachDiskXml(opts: { path: string; format: string; target: string; bus: string; scsiUnitTarget?: number }): string {
+  const e = xmlEscape;
+  // pvscsi rejects virsh attach-disk's automatic address ("bad scsi device lun: 1"):
+  // an explicit drive address on a free target works (lab notes).
+  const address = opts.bus === "scsi" ? `\n  <address type='drive' controller='0' bus='0' target='${opts.scsiUnitTarget ?? 1}' unit='0'/>` : "";
+  return `<disk type='file' device='disk'>
+  <driver name='qemu' type='${e(opts.format)}'/>
+  <source file='${e(opts.path)}'/>
+  <target dev='${e(opts.target)}' bus='${e(opts.bus)}'/>${address}
+</disk>
+`;
+}
+
+/** A NAT network with DHCP for tiosa's guests, named with the tiosa prefix. */
+export function buildNetworkXml(name: string, thirdOctet: number): string {
+  const n = `192.168.${thirdOctet}`;
+  return `<network>
+  <name>${xmlEscape(name)}</name>
+  <forward mode='nat'/>
+  <bridge name='tbr${thirdOctet}' stp='off' delay='0'/>
+  <ip address='${n}.1' netmask='255.255.255.0'>
+    <dhcp>
+      <range start='${n}.10' end='${n}.250'/>
+    </dhcp>
+  </ip>
+</network>
+`;
+}
