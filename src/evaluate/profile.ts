@@ -1,6 +1,5 @@
 import { z } from "zod";
-import { parseDocument, LineCounter, isMap, isSeq, type Node as YamlNode, type Document } from "yaml";
-import { UserError } from "../errors.js";
+import { YamlSource } from "../util/yaml-file.js";
 import { readTextFile } from "../util/json-file.js";
 import { testById } from "../method/catalogue.js";
 
@@ -81,51 +80,13 @@ function selectorIsKnown(selector: string): boolean {
   return def !== undefined && def.level !== "overall";
 }
 
-/** Finds the YAML node at a zod path to report its line. */
-function lineOf(doc: Document, counter: LineCounter, path: readonly PropertyKey[]): number | undefined {
-  let node: unknown = doc.contents;
-  let lastLine: number | undefined;
-  const lineFor = (n: unknown) => {
-    const r = (n as YamlNode | undefined)?.range;
-    return r ? counter.linePos(r[0]).line : undefined;
-  };
-  lastLine = lineFor(node);
-  for (const key of path) {
-    if (isMap(node)) {
-      const pair = node.items.find((p) => (p.key as { value?: unknown } | null)?.value === key);
-      if (!pair) break;
-      lastLine = lineFor(pair.key) ?? lastLine;
-      node = pair.value;
-    } else if (isSeq(node) && typeof key === "number") {
-      node = node.items[key];
-    } else break;
-    lastLine = lineFor(node) ?? lastLine;
-  }
-  return lastLine;
-}
-
 export function parseRulesProfile(text: string, file: string): RulesProfile {
-  const counter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: counter, prettyErrors: false, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    const e = doc.errors[0]!;
-    const line = e.pos ? counter.linePos(e.pos[0]).line : undefined;
-    throw new UserError(`rules file '${file}'${line ? `, line ${line}` : ""}: invalid YAML: ${e.message.split("\n")[0]}`);
-  }
-  const data = doc.toJS({ maxAliasCount: 100 }) ?? {};
-  const r = RulesProfile.safeParse(data);
-  if (!r.success) {
-    const issue = r.error.issues[0]!;
-    const line = lineOf(doc, counter, issue.path);
-    const where = issue.path.length ? issue.path.join(".") : "(top level)";
-    throw new UserError(`rules file '${file}'${line ? `, line ${line}` : ""}: ${where}: ${issue.message}`);
-  }
-  const profile = r.data;
+  const yaml = YamlSource.parse(text, file, "rules file");
+  const profile = yaml.validate(RulesProfile);
   for (const [kind, list] of [["waivers", profile.waivers], ["caps", profile.caps]] as const) {
     list.forEach((entry, i) => {
       if (!selectorIsKnown(entry.test)) {
-        const line = lineOf(doc, counter, [kind, i, "test"]);
-        throw new UserError(`rules file '${file}'${line ? `, line ${line}` : ""}: ${kind}.${i}.test: unknown test '${entry.test}' (see \`tiosa tests\`; aggregation rules 3.x cannot be waived)`);
+        throw yaml.errorAt([kind, i, "test"], `unknown test '${entry.test}' (see \`tiosa tests\`; aggregation rules 3.x cannot be waived)`);
       }
     });
   }

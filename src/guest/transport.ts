@@ -24,6 +24,8 @@ export interface GuestTransport {
   /** Runs a POSIX sh script as root (sudo -n for a non-root SSH user). */
   exec(script: string, opts?: GuestExecOptions): Promise<GuestExecResult>;
   close(): Promise<void>;
+  /** A fresh connection to the same guest, for clean-up after the first one died. */
+  reconnect?(): Promise<GuestTransport>;
 }
 
 /** The transport lost its guest (connection reset, agent gone): distinct from a script failing. */

@@ -28,11 +28,6 @@ export interface DiskSpec {
   path: string;
   /** Format of `path` (qemu-img names: qcow2, raw, vmdk, vhdx, vpc). */
   format: string;
-  /**
-   * Share `path` read-only as a backing file (copy-on-write overlay) instead of converting
-   * a full copy; only when the family's disk format is qcow2 and the hypervisor is local.
-   */
-  overlay?: boolean;
 }
 
 export interface DefineVmSpec {

@@ -1,0 +1,96 @@
+import { open, readFile, stat } from "node:fs/promises";
+import { UserError } from "../errors.js";
+import { HypervisorInventory, type VmInventory } from "../inventory/model.js";
+import { parseLibvirtDomainXml } from "./libvirt-xml.js";
+import { looksLikeTar, openOva, type OvaOptions } from "./ova.js";
+import { parseOvf, type OvfDocument } from "./ovf-read.js";
+import { looksLikeVmx, parseVmx } from "./vmx.js";
+import { decodeDescriptorText } from "./xml-text.js";
+
+export type DescriptorKind = "libvirt-xml" | "ovf" | "ova" | "vmx";
+
+export interface ReadDescriptorOptions extends OvaOptions {}
+
+const MAX_TEXT_DESCRIPTOR = 16 * 2 ** 20;
+
+/**
+ * Reads any VM descriptor file into the inventory model, deciding what it is by its
+ * content (a renamed .ova is still a tar, an .xml may be OVF): libvirt domain XML, OVF,
+ * OVA (fully verified: see ova.ts) or VMX.
+ */
+export async function readDescriptor(path: string, opts: ReadDescriptorOptions = {}): Promise<HypervisorInventory> {
+  const st = await stat(path).catch(() => { throw new UserError(`${path}: no such file`); });
+  if (!st.isFile()) throw new UserError(`${path}: not a regular file (a descriptor is an .ovf, .ova, .vmx or libvirt .xml file)`);
+  const fh = await open(path, "r");
+  let head: Buffer;
+  try {
+    head = Buffer.alloc(Math.min(st.size, 512));
+    await fh.read(head, 0, head.length, 0);
+  } finally {
+    await fh.close();
+  }
+
+  if (looksLikeTar(head)) {
+    const pkg = await openOva(path, opts);
+    try {
+      return inventoryOf(path, pkg.descriptor.vms.map((vm) => ({ ...vm, origin: "ova", notes: [...vm.notes, ...pkg.notes] })));
+    } finally {
+      await pkg.remove();
+    }
+  }
+  if (st.size > MAX_TEXT_DESCRIPTOR) throw new UserError(`${path}: ${st.size} bytes, too large for a text descriptor and not a tar (OVA) archive`);
+  const bytes = await readFile(path);
+  const kind = sniff(bytes);
+  switch (kind.kind) {
+    case "ovf": {
+      const doc: OvfDocument = parseOvf(bytes, path);
+      return inventoryOf(path, doc.vms);
+    }
+    case "libvirt-xml": {
+      const { text } = decodeDescriptorText(bytes);
+      return inventoryOf(path, [parseLibvirtDomainXml(text, path)]);
+    }
+    case "vmx":
+      return inventoryOf(path, [parseVmx(bytes.toString("utf8"), path)]);
+    default:
+      throw new UserError(`${path}: not a VM descriptor we can read (${kind.lookedLike}); expected OVF, OVA, VMX or libvirt domain XML`);
+  }
+}
+
+/** Decides what a text file is from its content. */
+export function sniff(bytes: Buffer): { kind: DescriptorKind | "unknown"; lookedLike: string } {
+  if (bytes.includes(0) && !(bytes[0] === 0xff || bytes[0] === 0xfe || bytes[1] === 0)) {
+    return { kind: "unknown", lookedLike: "binary data" };
+  }
+  const { text } = decodeDescriptorText(bytes.subarray(0, 64 * 1024));
+  const body = text.replace(/^\s*<\?xml[^>]*\?>/, "").replace(/<!--[\s\S]*?-->/g, "").replace(/<!DOCTYPE[^>]*>/i, "");
+  const root = /^\s*<([A-Za-z_][\w.-]*:)?([A-Za-z_][\w.-]*)/.exec(body);
+  if (root) {
+    const name = root[2]!;
+    if (name === "Envelope") return { kind: "ovf", lookedLike: "OVF" };
+    if (name === "domain") return { kind: "libvirt-xml", lookedLike: "libvirt domain XML" };
+    return { kind: "unknown", lookedLike: `XML with root element <${root[1] ?? ""}${name}>` };
+  }
+  if (/^\s*(SHA1|SHA256|SHA512)\s*\(.+\)\s*=\s*[0-9a-f]+\s*$/im.test(text)) return { kind: "unknown", lookedLike: "an OVF manifest (.mf: digest lines), not a descriptor" };
+  if (/^\s*#\s*Disk DescriptorFile/im.test(text)) return { kind: "unknown", lookedLike: "a VMDK disk descriptor, not a VM descriptor" };
+  if (looksLikeVmx(text)) return { kind: "vmx", lookedLike: "VMX" };
+  if (text.trim() === "") return { kind: "unknown", lookedLike: "an empty file" };
+  const first = text.trim().split(/\r?\n/)[0]!.slice(0, 60);
+  return { kind: "unknown", lookedLike: `text starting with ${JSON.stringify(first)}` };
+}
+
+function inventoryOf(target: string, vms: VmInventory[]): HypervisorInventory {
+  const types = [...new Set(vms.map((v) => v.hypervisorType).filter((t): t is string => t !== null))];
+  return HypervisorInventory.parse({
+    target,
+    hypervisor: { type: types.length === 1 ? types[0] : types.length ? types.join(",") : null, vendor: null, version: null },
+    vmCount: vms.length,
+    vms,
+  });
+}
+
+export { parseOvf } from "./ovf-read.js";
+export { parseVmx } from "./vmx.js";
+export { openOva } from "./ova.js";
+export { writeOvf, buildOvf } from "./ovf-write.js";
+export { packOva } from "./ova-pack.js";

@@ -1,0 +1,466 @@
+import { randomBytes } from "node:crypto";
+import { mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { UserError, errorMessage } from "../../errors.js";
+import { runOk } from "../../util/exec.js";
+import { parseLibvirtDomainXml, parseXmlTree, tiosaRunIdOf } from "../../descriptors/libvirt-xml.js";
+import type { HypervisorInventory, VmInventory } from "../../inventory/model.js";
+import { detectAccel } from "../../qemu/accel.js";
+import {
+  TIOSA_PREFIX, type AttachedDisk, type CleanupReport, type DefineVmSpec, type HypervisorDriver,
+  type HypervisorInfo, type LifecycleOp, type VmHandle, type VmState,
+} from "../driver.js";
+import { Virsh, VirshError, CONNECT_TIMEOUT_MS } from "./virsh.js";
+import { buildAttachDiskXml, buildDomainXml, buildNetworkXml, targetName } from "./domain-xml.js";
+import {
+  parseBlkInfo, parseDhcpLeases, parseDomIfAddr, parseDomState, parseKeyValues, parseNames, parseStatLines, parseVersion,
+} from "./parse.js";
+
+const OPS: Record<LifecycleOp, string[]> = {
+  start: ["start"],
+  shutdown: ["shutdown"],
+  reboot: ["reboot"],
+  pause: ["suspend"],
+  unpause: ["resume"],
+  save: ["managedsave"],
+  destroy: ["destroy"],
+};
+
+/** Where libvirt keeps tiosa's volumes on the hypervisor host (one dir pool per run). */
+export const POOL_ROOT = "/var/lib/libvirt/images";
+/** virtlogd writes the serial log here; libvirt's own qemu log dir is allowed by its policy. */
+export const SERIAL_LOG_DIR = "/var/log/libvirt/qemu";
+
+type Node = Record<string, unknown>;
+const arr = (v: unknown): Node[] => (Array.isArray(v) ? v : v === undefined ? [] : [v]) as Node[];
+const node = (v: unknown): Node | undefined => (v && typeof v === "object" ? (v as Node) : undefined);
+
+export function newRunId(): string {
+  return randomBytes(4).toString("hex");
+}
+
+/** A URI without a host names this machine's libvirtd (qemu:///system, test:///default). */
+export function isLocalUri(uri: string): boolean {
+  const m = /^[a-z0-9+]+:\/\/([^/]*)\//i.exec(uri);
+  return m !== null && m[1] === "";
+}
+
+/** libvirt through `virsh -c URI` (local or remote: qemu+ssh://...). */
+export class LibvirtDriver implements HypervisorDriver {
+  readonly virsh: Virsh;
+  readonly local: boolean;
+  private info: HypervisorInfo | undefined;
+  private stagingDir: string | undefined;
+  private accelChoice: "kvm" | "tcg" | undefined;
+  private extraDisks = 0;
+
+  constructor(readonly uri: string, readonly runId: string = newRunId()) {
+    if (!/^[a-z][a-z0-9+]*:\/\//i.test(uri)) throw new UserError(`hypervisor URI '${uri}' is not a libvirt URI (e.g. qemu:///system, qemu+ssh://root@host/system)`);
+    if (!/^[0-9a-f]{8}$/.test(runId)) throw new Error(`run id '${runId}' must be 8 hex digits`);
+    this.virsh = new Virsh(uri);
+    this.local = isLocalUri(uri);
+  }
+
+  get poolName(): string { return `${TIOSA_PREFIX}${this.runId}`; }
+  get networkName(): string { return `${TIOSA_PREFIX}${this.runId}`; }
+  domainName(short: string): string { return `${TIOSA_PREFIX}${this.runId}-${short}`; }
+
+  async connect(signal?: AbortSignal): Promise<HypervisorInfo> {
+    if (this.info) return this.info;
+    const v = parseVersion(await this.virsh.ok(["version"], { timeoutMs: CONNECT_TIMEOUT_MS, signal }));
+    const hostname = (await this.virsh.raw(["hostname"], { timeoutMs: CONNECT_TIMEOUT_MS, signal })).stdout.trim() || null;
+    // Host SMBIOS is often missing (containers, nested); then the hypervisor names its own vendor.
+    const sys = await this.virsh.raw(["sysinfo"], { timeoutMs: CONNECT_TIMEOUT_MS, signal });
+    let vendor: string | null = null;
+    if (sys.code === 0) {
+      try {
+        const t = parseXmlTree(sys.stdout, `${this.uri} sysinfo`);
+        const system = arr(node(node(t["sysinfo"])?.["system"])?.["entry"]);
+        const m = system.find((e) => e["@name"] === "manufacturer");
+        vendor = m ? String(m["#text"] ?? "").trim() || null : null;
+      } catch { /* keep null */ }
+    }
+    this.info = {
+      type: v.hypervisorType?.toLowerCase() ?? null,
+      vendor: vendor ?? (v.hypervisorType ? `${v.hypervisorType} (libvirt ${v.library ?? "?"})` : null),
+      version: v.hypervisorVersion,
+      accel: v.hypervisorType === "QEMU" ? await this.accel(signal) : null,
+      hostname,
+    };
+    return this.info;
+  }
+
+  /**
+   * kvm only where it really runs guests. Local: a boot probe (src/qemu/accel.ts) plus a
+   * fallback to TCG when a kvm domain stalls (see startObserved). Remote: KVM if the remote
+   * libvirt offers it, with the same fallback.
+   */
+  async accel(signal?: AbortSignal): Promise<"kvm" | "tcg"> {
+    if (this.accelChoice) return this.accelChoice;
+    const forced = process.env.TIOSA_ACCEL;
+    if (forced === "kvm" || forced === "tcg") return (this.accelChoice = forced);
+    if (this.local && this.uri.startsWith("qemu")) {
+      this.accelChoice = await detectAccel(signal);
+    } else {
+      const r = await this.virsh.raw(["domcapabilities", "--virttype", "kvm", "--arch", "x86_64"], { signal });
+      this.accelChoice = r.code === 0 ? "kvm" : "tcg";
+    }
+    return this.accelChoice;
+  }
+
+  /** Marks KVM unusable for the rest of this run (a kvm guest stalled) and says so. */
+  fallBackToTcg(): void {
+    this.accelChoice = "tcg";
+  }
+
+  async listVms(signal?: AbortSignal): Promise<string[]> {
+    return parseNames(await this.virsh.ok(["list", "--all", "--name"], { signal }));
+  }
+
+  async inventory(opts: { vm?: string; signal?: AbortSignal } = {}): Promise<HypervisorInventory> {
+    const info = await this.connect(opts.signal);
+    const names = opts.vm ? [opts.vm] : await this.listVms(opts.signal);
+    const vms: VmInventory[] = [];
+    for (const n of names) vms.push(await this.vmInventory(n, opts.signal));
+    return {
+      target: this.uri,
+      hypervisor: { type: info.type, vendor: info.vendor, version: info.version, accel: info.accel, hostname: info.hostname },
+      vmCount: opts.vm ? (await this.listVms(opts.signal)).length : vms.length,
+      vms,
+    };
+  }
+
+  async domainXml(vm: string, signal?: AbortSignal, inactive = false): Promise<string> {
+    return this.virsh.ok(["dumpxml", ...(inactive ? ["--inactive"] : []), "--", vm], { signal });
+  }
+
+  async vmInventory(vm: string, signal?: AbortSignal): Promise<VmInventory> {
+    const xml = await this.domainXml(vm, signal);
+    const inv = parseLibvirtDomainXml(xml, `${this.uri} domain '${vm}'`);
+    inv.origin = "libvirt";
+    const state = await this.state(vm, signal);
+    inv.state = state;
+    const tree = parseXmlTree(xml, vm);
+    const devices = node(node(tree["domain"])?.["devices"]) ?? {};
+    // Capacity and allocation are not in domain XML: ask the hypervisor per disk.
+    for (const d of inv.disks) {
+      if (!d.target || !d.source) continue;
+      const r = await this.virsh.raw(["domblkinfo", "--", vm, d.target], { signal });
+      if (r.code === 0) {
+        const b = parseBlkInfo(r.stdout);
+        d.capacityBytes = b.capacityBytes;
+        d.allocationBytes = b.allocationBytes;
+      } else {
+        inv.notes.push(`disk ${d.target}: capacity unknown (${r.stderr.trim().replace(/^error: /gm, "").split("\n").join(" ")})`);
+      }
+    }
+    if (!inv.cpu.model && inv.hypervisorType === "qemu") inv.notes.push("CPU model not set in the domain: QEMU's default (qemu64 under TCG)");
+    if (state === "running" || state === "paused") {
+      const block = [];
+      for (const d of inv.disks) {
+        if (!d.target || !d.source) continue;
+        const r = await this.virsh.raw(["domblkstat", "--", vm, d.target], { signal });
+        if (r.code !== 0) continue;
+        const s = parseStatLines(r.stdout);
+        block.push({ target: d.target, readBytes: s.get("rd_bytes") ?? 0, writeBytes: s.get("wr_bytes") ?? 0, readRequests: s.get("rd_req") ?? 0, writeRequests: s.get("wr_req") ?? 0 });
+      }
+      const interfaces = [];
+      for (const i of arr(devices["interface"])) {
+        const dev = node(i["target"])?.["@dev"];
+        if (typeof dev !== "string") continue;
+        const r = await this.virsh.raw(["domifstat", "--", vm, dev], { signal });
+        if (r.code !== 0) continue;
+        const s = parseStatLines(r.stdout);
+        interfaces.push({ target: dev, rxBytes: s.get("rx_bytes") ?? 0, txBytes: s.get("tx_bytes") ?? 0, rxPackets: s.get("rx_packets") ?? 0, txPackets: s.get("tx_packets") ?? 0 });
+      }
+      inv.io = { block, interfaces };
+    }
+    return inv;
+  }
+
+  async state(vm: string, signal?: AbortSignal): Promise<VmState> {
+    const s = parseDomState(await this.virsh.ok(["domstate", "--", vm], { signal }));
+    const known: VmState[] = ["running", "paused", "shut off", "crashed", "pmsuspended"];
+    if (s === "shut off") {
+      const info = parseKeyValues(await this.virsh.ok(["dominfo", "--", vm], { signal }));
+      if (info.get("Managed save") === "yes") return "saved";
+    }
+    return (known as string[]).includes(s) ? (s as VmState) : "other";
+  }
+
+  /** Full domstate with reason: "paused (unknown)", "running (booted)". */
+  async stateReason(vm: string, signal?: AbortSignal): Promise<string> {
+    return parseDomState(await this.virsh.ok(["domstate", "--reason", "--", vm], { signal }));
+  }
+
+  private async staging(): Promise<string> {
+    this.stagingDir ??= await mkdtemp(join(tmpdir(), "tiosa-libvirt-"));
+    return this.stagingDir;
+  }
+
+  private async ensurePool(signal?: AbortSignal): Promise<void> {
+    const r = await this.virsh.raw(["pool-info", this.poolName], { signal });
+    if (r.code === 0) return;
+    const path = `${POOL_ROOT}/${this.poolName}`;
+    await this.virsh.ok(["pool-define-as", this.poolName, "dir", "--target", path], { signal });
+    await this.virsh.ok(["pool-build", this.poolName], { signal });
+    await this.virsh.ok(["pool-start", this.poolName], { signal });
+  }
+
+  private async ensureNetwork(signal?: AbortSignal): Promise<void> {
+    if ((await this.virsh.raw(["net-info", this.networkName], { signal })).code === 0) return;
+    const used = new Set<number>();
+    for (const n of parseNames(await this.virsh.ok(["net-list", "--all", "--name"], { signal }))) {
+      const x = await this.virsh.raw(["net-dumpxml", n], { signal });
+      const m = /address=['"]192\.168\.(\d+)\./.exec(x.stdout);
+      if (m) used.add(Number(m[1]));
+    }
+    const dir = await this.staging();
+    let lastError = "";
+    for (let attempt = 0; attempt < 8; attempt++) {
+      const octet = 100 + ((parseInt(this.runId.slice(0, 4), 16) + attempt * 17) % 150);
+      if (used.has(octet)) continue;
+      const file = join(dir, "network.xml");
+      await writeFile(file, buildNetworkXml(this.networkName, octet));
+      const r = await this.virsh.raw(["net-create", file], { signal });
+      if (r.code === 0) return;
+      lastError = r.stderr.trim();
+      // Another subnet if this one collides with a host route; any other error is final.
+      if (!/in use|overlap|already/i.test(lastError)) break;
+    }
+    throw new VirshError(`could not create libvirt network '${this.networkName}' on '${this.uri}': ${lastError}`, { code: 1, signal: null, stdout: "", stderr: lastError, timedOut: false, durationMs: 0 });
+  }
+
+  /** Puts a disk image into this run's pool in `format`; returns its path on the hypervisor host. */
+  private async importDisk(volName: string, src: string, srcFormat: string, format: string, options: string[], signal?: AbortSignal): Promise<string> {
+    const ext = { qcow2: "qcow2", vmdk: "vmdk", vhdx: "vhdx", vpc: "vhd", raw: "img" }[format] ?? format;
+    const fileName = `${volName}.${ext}`;
+    const opt = options.length ? ["-o", options.join(",")] : [];
+    if (this.local) {
+      const dst = `${POOL_ROOT}/${this.poolName}/${fileName}`;
+      await runOk("qemu-img", ["convert", "-f", srcFormat, "-O", format, ...opt, src, dst], { timeoutMs: 600_000, signal });
+      await this.virsh.ok(["pool-refresh", this.poolName], { signal });
+      return dst;
+    }
+    // Remote: convert here, then stream it through libvirt (no shared file system assumed).
+    const tmp = join(await this.staging(), fileName);
+    await runOk("qemu-img", ["convert", "-f", srcFormat, "-O", format, ...opt, src, tmp], { timeoutMs: 600_000, signal });
+    const info = JSON.parse((await runOk("qemu-img", ["info", "--output=json", "-f", format, tmp], { signal })).stdout) as { "virtual-size": number };
+    await this.virsh.ok(["vol-create-as", this.poolName, fileName, `${info["virtual-size"]}B`, "--format", format === "vpc" ? "vpc" : format], { signal });
+    await this.virsh.ok(["vol-upload", "--pool", this.poolName, fileName, tmp], { signal, timeoutMs: 900_000 });
+    await rm(tmp, { force: true });
+    return (await this.virsh.ok(["vol-path", "--pool", this.poolName, fileName], { signal })).trim();
+  }
+
+  async defineVm(spec: DefineVmSpec, signal?: AbortSignal): Promise<VmHandle> {
+    if (!/^[a-z0-9][a-z0-9-]{0,30}$/.test(spec.name)) throw new UserError(`VM name '${spec.name}' must be lower-case letters, digits and '-', at most 31`);
+    if (spec.disks.length === 0) throw new UserError(`VM '${spec.name}': at least one disk is needed`);
+    await this.connect(signal);
+    const name = this.domainName(spec.name);
+    await this.ensurePool(signal);
+    await this.ensureNetwork(signal);
+    const disks = [];
+    for (const [i, d] of spec.disks.entries()) {
+      const path = await this.importDisk(`${name}-disk${i}`, d.path, d.format, spec.family.disk.format, spec.family.disk.formatOptions, signal);
+      disks.push({ path, format: spec.family.disk.format });
+    }
+    const accel = await this.accel(signal);
+    const serialLogPath = `${SERIAL_LOG_DIR}/${name}-serial.log`;
+    const xml = buildDomainXml({
+      name, runId: this.runId, family: spec.family, accel, memoryMiB: spec.memoryMiB ?? 1024, vcpus: spec.vcpus ?? 1,
+      disks, network: this.networkName, serialLogPath,
+    });
+    const file = join(await this.staging(), `${name}.xml`);
+    await writeFile(file, xml);
+    await this.virsh.ok(["define", file], { signal });
+    return { name, family: spec.family.name, accel, serialLogPath };
+  }
+
+  /** Rewrites a tiosa domain from kvm to qemu (TCG) type, for the stalled-KVM fallback. */
+  async redefineAsTcg(vm: string, signal?: AbortSignal): Promise<void> {
+    const xml = await this.domainXml(vm, signal, true);
+    const file = join(await this.staging(), `${vm}-tcg.xml`);
+    await writeFile(file, xml.replace(/<domain type=(['"])kvm\1/, "<domain type='qemu'"));
+    await this.virsh.ok(["define", file], { signal });
+    this.fallBackToTcg();
+  }
+
+  async lifecycle(vm: string, op: LifecycleOp, signal?: AbortSignal): Promise<void> {
+    await this.virsh.ok([...OPS[op], "--", vm], { signal, timeoutMs: op === "save" ? 300_000 : 120_000 });
+  }
+
+  async terminate(vm: string, signal?: AbortSignal): Promise<void> {
+    const st = await this.state(vm, signal);
+    if (st !== "shut off" && st !== "saved") await this.lifecycle(vm, "destroy", signal);
+    // Only tiosa's own domains lose their storage; a user's disks are never deleted.
+    const storage = vm.startsWith(TIOSA_PREFIX) ? ["--remove-all-storage"] : [];
+    await this.virsh.ok(["undefine", "--managed-save", "--snapshots-metadata", "--checkpoints-metadata", ...storage, "--", vm], { signal });
+  }
+
+  private async diskTargets(vm: string, signal?: AbortSignal): Promise<{ target: string; bus: string; scsiTarget: number | null }[]> {
+    const tree = parseXmlTree(await this.domainXml(vm, signal), vm);
+    return arr(node(node(tree["domain"])?.["devices"])?.["disk"]).map((d) => {
+      const t = node(d["target"]);
+      const a = node(d["address"]);
+      return { target: String(t?.["@dev"] ?? ""), bus: String(t?.["@bus"] ?? ""), scsiTarget: a?.["@type"] === "drive" && t?.["@bus"] === "scsi" ? Number(a["@target"] ?? 0) : null };
+    });
+  }
+
+  async attachBlankDisk(vm: string, sizeBytes: number, signal?: AbortSignal): Promise<AttachedDisk> {
+    await this.ensurePool(signal);
+    const existing = await this.diskTargets(vm, signal);
+    const first = existing[0];
+    if (!first) throw new UserError(`VM '${vm}' has no disk, so no bus to attach a test disk to`);
+    const bus = first.bus;
+    const prefix = first.target.replace(/[a-z]$/, "");
+    let n = 0;
+    while (existing.some((d) => d.target === targetName(prefix, n))) n++;
+    const target = targetName(prefix, n);
+    const volume = `${TIOSA_PREFIX}${this.runId}-extra${this.extraDisks++}.img`;
+    await this.virsh.ok(["vol-create-as", this.poolName, volume, `${sizeBytes}B`, "--format", "raw"], { signal });
+    const path = (await this.virsh.ok(["vol-path", "--pool", this.poolName, volume], { signal })).trim();
+    const scsiTarget = Math.max(-1, ...existing.map((d) => d.scsiTarget ?? -1)) + 1;
+    const file = join(await this.staging(), `${volume}.xml`);
+    await writeFile(file, buildAttachDiskXml({ path, format: "raw", target, bus, scsiUnitTarget: scsiTarget }));
+    try {
+      await this.virsh.ok(["attach-device", "--live", "--", vm, file], { signal });
+    } catch (e) {
+      await this.virsh.raw(["vol-delete", "--pool", this.poolName, volume]);
+      throw e;
+    }
+    return { target, volume, bus };
+  }
+
+  async resizeDisk(vm: string, disk: AttachedDisk, sizeBytes: number, signal?: AbortSignal): Promise<void> {
+    await this.virsh.ok(["blockresize", "--", vm, disk.target, `${sizeBytes}B`], { signal });
+  }
+
+  async detachDisk(vm: string, disk: AttachedDisk, signal?: AbortSignal): Promise<void> {
+    const file = join(await this.staging(), `${disk.volume}.xml`);
+    await this.virsh.ok(["detach-device", "--live", "--", vm, file], { signal });
+  }
+
+  /** Deletes a test volume once the guest let go of it. */
+  async deleteVolume(volume: string, signal?: AbortSignal): Promise<void> {
+    await this.virsh.ok(["vol-delete", "--pool", this.poolName, volume], { signal });
+  }
+
+  serialLogPathOf(vm: string): string {
+    return `${SERIAL_LOG_DIR}/${vm}-serial.log`;
+  }
+
+  async readSerialConsole(vm: string): Promise<string> {
+    if (!this.local) throw new UserError(`serial console log of '${vm}' is on the remote host of '${this.uri}'; tiosa reads it only for local hypervisors`);
+    try {
+      return await readFile(this.serialLogPathOf(vm), "latin1");
+    } catch (e) {
+      throw new UserError(`VM '${vm}' has no serial console log at ${this.serialLogPathOf(vm)} (${errorMessage(e)}): only VMs tiosa defined log their console`);
+    }
+  }
+
+  async screenshot(vm: string, file: string, signal?: AbortSignal): Promise<string> {
+    const out = await this.virsh.ok(["screenshot", "--", vm, file], { signal });
+    return /type of (\S+)/.exec(out)?.[1]?.replace(/\.$/, "") ?? "application/octet-stream";
+  }
+
+  async guestAddress(vm: string, signal?: AbortSignal): Promise<string | null> {
+    for (const source of ["lease", "agent"]) {
+      const r = await this.virsh.raw(["domifaddr", "--source", source, "--", vm], { signal, timeoutMs: 15_000 });
+      if (r.code !== 0) continue;
+      const row = parseDomIfAddr(r.stdout).find((x) => x.protocol === "ipv4" && !x.address.startsWith("127."));
+      if (row) return row.address.split("/")[0]!;
+    }
+    // Domains on a network of this run: the DHCP server's leases by MAC.
+    const tree = parseXmlTree(await this.domainXml(vm, signal), vm);
+    const nic = arr(node(node(tree["domain"])?.["devices"])?.["interface"])[0];
+    const mac = String(node(nic?.["mac"])?.["@address"] ?? "").toLowerCase();
+    const net = node(nic?.["source"])?.["@network"];
+    if (!mac || typeof net !== "string") return null;
+    const r = await this.virsh.raw(["net-dhcp-leases", net, "--mac", mac], { signal });
+    const lease = parseDhcpLeases(r.stdout).find((l) => l.protocol === "ipv4");
+    return lease ? lease.address.split("/")[0]! : null;
+  }
+
+  async agentPing(vm: string, signal?: AbortSignal): Promise<boolean> {
+    const r = await this.virsh.raw(["qemu-agent-command", "--timeout", "5", "--", vm, '{"execute":"guest-ping"}'], { signal, timeoutMs: 15_000 });
+    return r.code === 0 && r.stdout.includes("return");
+  }
+
+  async emulatorPids(vm: string): Promise<number[]> {
+    if (!this.local) return [];
+    const pids: number[] = [];
+    for (const p of await readdir("/proc")) {
+      if (!/^\d+$/.test(p)) continue;
+      try {
+        const args = (await readFile(`/proc/${p}/cmdline`, "utf8")).split("\0");
+        if (!/qemu-system/.test(args[0] ?? "")) continue;
+        const i = args.indexOf("-name");
+        if (i >= 0 && (args[i + 1] ?? "").split(",").includes(`guest=${vm}`)) pids.push(Number(p));
+      } catch { /* process ended meanwhile */ }
+    }
+    return pids;
+  }
+
+  /** True when the volume still exists in this run's pool. */
+  async volumeExists(volume: string, signal?: AbortSignal): Promise<boolean> {
+    const r = await this.virsh.raw(["vol-info", "--pool", this.poolName, volume], { signal });
+    return r.code === 0;
+  }
+
+  async cleanup(opts: { allRuns?: boolean; signal?: AbortSignal } = {}): Promise<CleanupReport> {
+    const report: CleanupReport = { removed: [], failed: [] };
+    const mine = (name: string) => name.startsWith(TIOSA_PREFIX) && (opts.allRuns || name === `${TIOSA_PREFIX}${this.runId}` || name.startsWith(`${TIOSA_PREFIX}${this.runId}-`));
+    const attempt = async (object: string, f: () => Promise<unknown>) => {
+      try {
+        await f();
+        report.removed.push(object);
+      } catch (e) {
+        report.failed.push({ object, error: errorMessage(e) });
+      }
+    };
+    // Cleanup runs on abort too: it must not inherit the aborted signal.
+    const s = undefined;
+    let domains: string[] = [];
+    try { domains = await this.listVms(s); } catch (e) { report.failed.push({ object: `domains of ${this.uri}`, error: errorMessage(e) }); }
+    for (const d of domains.filter(mine)) {
+      // The metadata marker proves tiosa made it: a user's VM named tiosa-... is left alone.
+      let runId: string | null = null;
+      try { runId = tiosaRunIdOf(parseXmlTree(await this.domainXml(d, s, true), d)); } catch { /* vanished */ }
+      if (!runId || (!opts.allRuns && runId !== this.runId)) continue;
+      await attempt(`domain ${d}`, () => this.terminate(d, s));
+      if (this.local) await rm(this.serialLogPathOf(d), { force: true });
+    }
+    const pools = (await this.virsh.raw(["pool-list", "--all", "--name"])).stdout;
+    for (const p of parseNames(pools).filter(mine)) {
+      await attempt(`pool ${p}`, async () => {
+        const active = (await this.virsh.raw(["pool-info", p])).stdout.includes("running");
+        if (!active) await this.virsh.raw(["pool-start", p]);
+        for (const v of parseNames((await this.virsh.raw(["vol-list", "--pool", p, "--name"])).stdout)) {
+          await this.virsh.ok(["vol-delete", "--pool", p, v]);
+        }
+        await this.virsh.raw(["pool-destroy", p]);
+        await this.virsh.ok(["pool-delete", p]);
+        await this.virsh.ok(["pool-undefine", p]);
+      });
+    }
+    const nets = (await this.virsh.raw(["net-list", "--all", "--name"])).stdout;
+    for (const n of parseNames(nets).filter(mine)) {
+      await attempt(`network ${n}`, async () => {
+        await this.virsh.raw(["net-destroy", n]);
+        // A persistent leftover needs undefining too; a transient one is gone already.
+        await this.virsh.raw(["net-undefine", n]);
+      });
+    }
+    if (this.stagingDir) {
+      await rm(this.stagingDir, { recursive: true, force: true });
+      this.stagingDir = undefined;
+    }
+    return report;
+  }
+}
+
+/** For tests and `tiosa cleanup`: is the emulator of `vm` gone from this machine? */
+export async function noEmulatorLeft(driver: LibvirtDriver, vm: string): Promise<boolean> {
+  return (await driver.emulatorPids(vm)).length === 0;
+}

@@ -1,0 +1,157 @@
+import { mkdir, readdir, readFile, writeFile, chmod, rm } from "node:fs/promises";
+import { randomUUID } from "node:crypto";
+import { join } from "node:path";
+import { runOk } from "../util/exec.js";
+import type { DebianRecipe } from "./recipe.js";
+import { attachLoop, createMbrDisk, detachLoop, PARTITION_OFFSET } from "./disk.js";
+import { prepareChroot, chrootRun } from "./chroot.js";
+import type { StepRunner } from "./steps.js";
+import type { BuiltDisk } from "./tiny.js";
+
+/** Files that must be in place before packages are installed (read by their postinst). */
+function earlyFiles(r: DebianRecipe): Record<string, string> {
+  const files: Record<string, string> = {};
+  if (r.initramfs.modules === "list") {
+    // conf.d and modules.d are not dpkg conffiles, so writing them first causes no prompt;
+    // the kernel's postinst then builds the initramfs once, already host-only.
+    files["etc/initramfs-tools/conf.d/tiosa.conf"] = "# tiosa: " + r.initramfs.reproduces + "\nMODULES=list\n";
+    files["usr/share/initramfs-tools/modules.d/tiosa"] = r.initramfs.list.join("\n") + "\n";
+  } else {
+    files["etc/initramfs-tools/conf.d/tiosa.conf"] = `MODULES=${r.initramfs.modules}\n`;
+  }
+  return files;
+}
+
+function networkFiles(r: DebianRecipe): Record<string, string> {
+  const n = r.network;
+  if (n.kind === "dhcp-any-ethernet" && n.tool === "systemd-networkd") {
+    return { "etc/systemd/network/50-tiosa-ethernet.network": "# tiosa: any Ethernet NIC, whatever its name\n[Match]\nType=ether\n\n[Network]\nDHCP=yes\n" };
+  }
+  if (n.kind === "static" && n.tool === "ifupdown") {
+    return {
+      "etc/network/interfaces": [
+        "# tiosa: static address bound to the NIC name this guest had on its build hardware",
+        "source /etc/network/interfaces.d/*", "", "auto lo", "iface lo inet loopback", "",
+        `auto ${n.interface}`, `iface ${n.interface} inet static`, `    address ${n.address}`, `    gateway ${n.gateway}`, "",
+      ].join("\n"),
+      "etc/resolv.conf": n.dns.map((d) => `nameserver ${d}`).join("\n") + "\n",
+    };
+  }
+  if (n.kind === "dhcp-any-ethernet" && n.tool === "ifupdown") {
+    throw new Error("DHCP on any NIC is done with systemd-networkd in these recipes (ifupdown matches by name)");
+  }
+  throw new Error(`unsupported network config ${JSON.stringify(n)}`);
+}
+
+function lateFiles(r: DebianRecipe, publicKey: string, uuid: string): Record<string, string> {
+  return {
+    "etc/hostname": r.hostname + "\n",
+    "etc/hosts": `127.0.0.1 localhost\n127.0.1.1 ${r.hostname}\n::1 localhost ip6-localhost ip6-loopback\n`,
+    "etc/fstab": `# tiosa: root found by label, so it survives a change of disk controller\nLABEL=root / ext4 errors=remount-ro 0 1\n`,
+    "etc/nftables.conf": r.nftablesRuleset,
+    "etc/ssh/sshd_config.d/tiosa.conf": "PermitRootLogin prohibit-password\nPasswordAuthentication no\nKbdInteractiveAuthentication no\n",
+    "root/.ssh/authorized_keys": publicKey.trim() + "\n",
+    "etc/default/grub.d/tiosa.cfg": [
+      "GRUB_TIMEOUT=1",
+      `GRUB_CMDLINE_LINUX="${r.kernelCmdline}"`,
+      'GRUB_CMDLINE_LINUX_DEFAULT=""',
+      'GRUB_TERMINAL="console serial"',
+      'GRUB_SERIAL_COMMAND="serial --unit=0 --speed=115200"',
+      "GRUB_DISABLE_OS_PROBER=true",
+      `# root filesystem UUID ${uuid}`,
+      "",
+    ].join("\n"),
+    ...networkFiles(r),
+  };
+}
+
+async function writeTree(root: string, files: Record<string, string>): Promise<void> {
+  for (const [rel, text] of Object.entries(files)) {
+    const p = join(root, rel);
+    await mkdir(join(p, ".."), { recursive: true });
+    await rm(p, { force: true }); // resolv.conf may be a dangling symlink
+    await writeFile(p, text);
+  }
+}
+
+/** Builds a Debian recipe into `<workDir>/disk.raw` with loop devices and a chroot. */
+export async function buildDebianWithLoop(r: DebianRecipe, s: StepRunner, publicKey: string): Promise<BuiltDisk> {
+  const raw = join(s.workDir, "disk.raw");
+  const root = join(s.workDir, "root");
+  const early = join(s.workDir, "early");
+  const uuid = randomUUID();
+  const sizeBytes = r.diskSizeMiB * 1024 * 1024;
+  const cleanups: (() => Promise<void>)[] = [];
+  const signal = s.signal ? { signal: s.signal } : {};
+  try {
+    let disk = "", part = "";
+    await s.step("partition disk (MBR)", async () => {
+      await createMbrDisk(raw, r.diskSizeMiB, s.signal);
+      disk = await attachLoop(raw);
+      cleanups.push(() => detachLoop(disk));
+      part = await attachLoop(raw, { offset: PARTITION_OFFSET, sizeLimit: sizeBytes - PARTITION_OFFSET });
+      cleanups.push(() => detachLoop(part));
+    });
+    s.info("partition disk (MBR)", `loop devices: disk ${disk}, partition ${part} (offset ${PARTITION_OFFSET})`);
+    await s.step("make ext4 file system (LABEL=root)", async () => {
+      await runOk("mkfs.ext4", ["-q", "-F", "-L", "root", "-U", uuid, part], { timeoutMs: 120_000, ...signal });
+      await mkdir(root, { recursive: true });
+      await runOk("mount", [part, root], { timeoutMs: 30_000 });
+      cleanups.push(async () => { await runOk("umount", [root], { timeoutMs: 60_000 }).catch(() => runOk("umount", ["-l", root], { timeoutMs: 60_000 })); });
+      // mmdebstrap wants an empty target; mkfs's lost+found is recreated by e2fsck when needed.
+      await rm(join(root, "lost+found"), { recursive: true, force: true });
+      await writeTree(early, earlyFiles(r));
+    });
+    await s.step(`mmdebstrap ${r.os.codename} (download + install ${r.packages.length} packages)`, async () => {
+      await runOk("mmdebstrap", [
+        "--mode=root", "--variant=minbase", "--quiet",
+        `--include=${r.packages.join(",")}`,
+        `--setup-hook=sync-in ${early} /`,
+        r.os.codename, root, r.mirror,
+      ], { timeoutMs: 3_600_000, ...signal });
+    });
+    let kernelRelease = "";
+    await s.step("configure (fstab, network, nftables, sshd, key, services)", async () => {
+      await writeTree(root, lateFiles(r, publicKey, uuid));
+      await chmod(join(root, "root/.ssh"), 0o700);
+      await chmod(join(root, "root/.ssh/authorized_keys"), 0o600);
+      const kernels = (await readdir(join(root, "lib/modules"))).sort();
+      kernelRelease = kernels[kernels.length - 1] ?? "";
+      if (!kernelRelease) throw new Error("no kernel installed under /lib/modules");
+    });
+    const unchroot = await prepareChroot(root, { disk, partition: part, uuid, label: "root" });
+    cleanups.push(unchroot);
+    await s.step("enable services, lock root password", async () => {
+      await chrootRun(root, ["systemctl", "enable", ...r.enable], signal);
+      await chrootRun(root, ["passwd", "--lock", "root"], signal);
+    });
+    await s.step("install GRUB (i386-pc, MBR) in chroot", async () => {
+      // The partition is a separate offset loop device, not a partition of `disk` as GRUB
+      // sees it, so GRUB finds /boot by UUID (search.fs_uuid) and needs the MBR + ext2 modules.
+      await chrootRun(root, ["grub-install", "--target=i386-pc", "--modules=part_msdos ext2 biosdisk", "--boot-directory=/boot", disk], signal);
+      await chrootRun(root, ["update-grub"], signal);
+      const cfg = await readFile(join(root, "boot/grub/grub.cfg"), "utf8");
+      if (!cfg.includes(`root=UUID=${uuid}`)) throw new Error(`grub.cfg does not boot root=UUID=${uuid} (got: ${/root=\S+/.exec(cfg)?.[0] ?? "no root="})`);
+    });
+    let osPretty = "";
+    let initrdModuleCount = 0;
+    await s.step("check initramfs, trim free blocks, unmount", async () => {
+      const initrd = join(root, "boot", `initrd.img-${kernelRelease}`);
+      await readFile(initrd).then(() => undefined);
+      const listing = (await chrootRun(root, ["lsinitramfs", `/boot/initrd.img-${kernelRelease}`], signal)).stdout;
+      const has = (m: string) => new RegExp(`/${m}\\.ko(\\.[a-z]+)?$`, "m").test(listing);
+      if (!has("virtio_blk")) throw new Error("the initramfs lacks virtio_blk");
+      if (r.initramfs.modules === "list" && (has("ahci") || has("sd_mod"))) throw new Error("the host-only initramfs still has ahci/sd_mod");
+      if (r.initramfs.modules === "most" && !has("ahci")) throw new Error("the MODULES=most initramfs lacks ahci");
+      initrdModuleCount = listing.split("\n").filter((l) => /\.ko(\.[a-z]+)?$/.test(l)).length;
+      osPretty = /^PRETTY_NAME="?([^"\n]*)/m.exec(await readFile(join(root, "etc/os-release"), "utf8"))?.[1] ?? "";
+      await rm(join(root, "var/cache/apt/archives"), { recursive: true, force: true }).then(() => mkdir(join(root, "var/cache/apt/archives/partial"), { recursive: true }));
+      await runOk("fstrim", [root], { timeoutMs: 120_000 }).catch(() => undefined);
+      while (cleanups.length) await cleanups.pop()!();
+    });
+    const initrdModules = r.initramfs.modules === "list" ? r.initramfs.list : undefined;
+    return { rawPath: raw, kernelRelease, osPretty, rootUuid: uuid, details: { initramfs: r.initramfs.modules, initramfsModuleCount: String(initrdModuleCount), ...(initrdModules ? { initramfsModules: initrdModules.join(" ") } : {}) } };
+  } finally {
+    while (cleanups.length) await cleanups.pop()!().catch(() => undefined);
+  }
+}

@@ -1,0 +1,100 @@
+import { createHash } from "node:crypto";
+
+/**
+ * A recipe is pure data: everything that decides what ends up in the image. Its canonical
+ * JSON, together with BUILDER_VERSION, is hashed into the cache key, so changing either
+ * rebuilds the image and nothing else does.
+ */
+export const BUILDER_VERSION = "tiosa-images/1";
+
+export const DEFAULT_MIRROR = "http://deb.debian.org/debian";
+
+/** Kernel command line shared by the images: ttyS0 last, so /dev/console (and initramfs errors) go to the serial log. */
+export const CONSOLE_CMDLINE = "console=tty0 console=ttyS0,115200";
+
+export type NetworkConfig =
+  | { kind: "dhcp-any-ethernet" }
+  | { kind: "static"; interface: string; address: string; gateway: string; dns: string[] };
+
+export interface DebianRecipe {
+  name: string;
+  kind: "debian";
+  description: string;
+  /** Why this image behaves differently when moved (the point of having it). */
+  portabilityTrait: string;
+  os: { id: "debian"; version: string; codename: string };
+  mirror: string;
+  packages: string[];
+  diskSizeMiB: number;
+  hostname: string;
+  /** initramfs-tools MODULES= policy; `list` includes only `initramfsModules`. */
+  initramfs: { modules: "most" } | { modules: "list"; list: string[]; reproduces: string };
+  network: NetworkConfig & { tool: "systemd-networkd" | "ifupdown" };
+  nftablesRuleset: string;
+  /** systemd units enabled at build time. */
+  enable: string[];
+  kernelCmdline: string;
+}
+
+export interface TinyRecipe {
+  name: string;
+  kind: "tiny";
+  description: string;
+  portabilityTrait: string;
+  os: { id: "debian"; version: string; codename: string };
+  mirror: string;
+  /** Debian packages whose files are taken (extracted, not installed). */
+  packages: string[];
+  diskSizeMiB: number;
+  hostname: string;
+  /** Kernel modules put into the initramfs (their dependencies are added). */
+  modules: string[];
+  kernelCmdline: string;
+}
+
+export type Recipe = DebianRecipe | TinyRecipe;
+
+function canonical(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(canonical);
+  if (v && typeof v === "object") {
+    return Object.fromEntries(Object.keys(v).sort().map((k) => [k, canonical((v as Record<string, unknown>)[k])]));
+  }
+  return v;
+}
+
+/** Content hash of a recipe (16 hex digits of SHA-256 over canonical JSON + builder version). */
+export function recipeHash(recipe: Recipe): string {
+  return createHash("sha256")
+    .update(BUILDER_VERSION + "\n" + JSON.stringify(canonical(recipe)))
+    .digest("hex")
+    .slice(0, 16);
+}
+
+/** What the recipe configured, in a few words per item, for the metadata file and `images list`. */
+export function configuredSummary(r: Recipe): Record<string, string> {
+  if (r.kind === "tiny") {
+    return {
+      init: "busybox sh /init, runs from RAM (no root file system on disk)",
+      network: "DHCP (busybox udhcpc) on every ethN",
+      ssh: "dropbear, root by key only (password logins disabled)",
+      bootloader: "GRUB i386-pc on MBR",
+      modules: `${r.modules.length} NIC/HBA modules + dependencies in the initramfs`,
+    };
+  }
+  const net = r.network.kind === "static"
+    ? `static ${r.network.address} gw ${r.network.gateway} on ${r.network.interface} (${r.network.tool}): lost when the NIC name changes`
+    : `DHCP on any Ethernet NIC, matched by type (${r.network.tool})`;
+  return {
+    bootloader: "GRUB i386-pc on MBR",
+    root: "ext4 LABEL=root, found by UUID on the kernel command line, LABEL=root in fstab",
+    initramfs: r.initramfs.modules === "most"
+      ? "MODULES=most (drivers for any controller)"
+      : `MODULES=list: ${r.initramfs.list.join(", ")} (${r.initramfs.reproduces})`,
+    network: net,
+    firewall: "nftables: accept established, loopback, icmp, tcp/22; drop other input",
+    ssh: "openssh-server, root by key only; host keys generated at build time (test images)",
+    agent: "qemu-guest-agent (started by udev when the virtio-serial port exists)",
+    console: r.kernelCmdline,
+    services: r.enable.join(", "),
+  };
+}

@@ -1,0 +1,28 @@
+/** Pieces shared by the Debian recipes (data only). */
+export const NFTABLES_RULESET = `#!/usr/sbin/nft -f
+flush ruleset
+table inet filter {
+  chain input {
+    type filter hook input priority 0; policy drop;
+    ct state established,related accept
+    ct state invalid drop
+    iif "lo" accept
+    meta l4proto { icmp, ipv6-icmp } accept
+    tcp dport 22 accept
+    udp sport 67 udp dport 68 accept
+    udp sport 547 udp dport 546 accept
+  }
+  chain forward {
+    type filter hook forward priority 0; policy drop;
+  }
+  chain output {
+    type filter hook output priority 0; policy accept;
+  }
+}
+`;
+
+export const DEBIAN_BASE_PACKAGES = [
+  "linux-image-amd64", "initramfs-tools", "systemd-sysv", "udev", "dbus", "kmod",
+  "openssh-server", "qemu-guest-agent", "nftables", "grub-pc", "iproute2", "iputils-ping",
+  "procps", "ca-certificates", "e2fsprogs",
+];
