@@ -103,22 +103,22 @@ const Timeouts = z.object(Object.fromEntries(Object.keys(DEFAULT_TIMEOUTS).map((
 
 export const CampaignFile = z.object({
   schemaVersion: z.literal("campaign/v1").default("campaign/v1"),
-  name: Name,
+  name: Name.describe("Campaign name: part of the run id"),
   description: z.string().optional(),
-  hypervisors: z.array(Hypervisor).min(1, "a campaign needs at least one hypervisor"),
-  guests: z.array(Guest).min(1, "a campaign needs at least one guest"),
+  hypervisors: z.array(Hypervisor).min(1, "a campaign needs at least one hypervisor").describe("Hypervisors: name, libvirt URI and hardware family (kvm, vmware, hyperv, xen or a family file path)"),
+  guests: z.array(Guest).min(1, "a campaign needs at least one guest").describe("Guests: {name, image: RECIPE} or {name, vm: DOMAIN, hypervisor: NAME, ssh: {user, host?, port?, identityFile | passwordEnv}}"),
   /** Default: every ordered pair of distinct hypervisors. */
-  pairs: z.array(Pair).min(1).optional(),
-  routes: Routes.default("all"),
+  pairs: z.array(Pair).min(1).optional().describe("Ordered (from, to) pairs; default: every ordered pair of distinct hypervisors"),
+  routes: Routes.default("all").describe("'all' discovered routes (default), a list of route ids, or {use, onePerPair}"),
   /** The paper asks for at least 3 ("at least 3 execution cycles ... showing stable, identical results"). */
-  cycles: z.number().int().min(1, "cycles must be at least 1").max(100).default(PAPER_MIN_CYCLES),
+  cycles: z.number().int().min(1, "cycles must be at least 1").max(100).default(PAPER_MIN_CYCLES).describe("Execution cycles per case (the paper asks for at least 3)"),
   /** Rules profile (relative to the campaign file); the paper's rules when left out. */
-  rules: z.string().min(1).optional(),
-  probe: Probe.prefault({}),
-  concurrency: z.number().int().min(1).max(64).default(1),
-  timeouts: Timeouts.default({}),
+  rules: z.string().min(1).optional().describe("Rules profile file, relative to the campaign file"),
+  probe: Probe.prefault({}).describe("Probe options: ICMP targets, reverse-DNS expectations, application checks, user operations"),
+  concurrency: z.number().int().min(1).max(64).default(1).describe("Cases run at the same time"),
+  timeouts: Timeouts.default({}).describe("Seconds per step kind: metadata, hypervisorTests, capture, stop, convert, checkResources, import, boot, compare"),
   /** Where runs go (relative to the current directory, like `tiosa report --output`). */
-  output: z.string().min(1).default("./tiosa-runs"),
+  output: z.string().min(1).default("./tiosa-runs").describe("Directory of the runs, relative to the current directory"),
 }).strict();
 export type CampaignFile = z.infer<typeof CampaignFile>;
 
@@ -262,7 +262,10 @@ export function parseCampaign(text: string, file: string): Campaign {
   try {
     probe = resolveCaptureOptions(probeOptions(c.probe));
   } catch (e) {
-    throw src.errorAt(["probe"], errorMessage(e));
+    // Point at the application check at fault when it is one.
+    const apps = probeOptions(c.probe).apps ?? [];
+    const bad = apps.findIndex((a) => { try { resolveCaptureOptions({ apps: [a] }); return false; } catch { return true; } });
+    throw src.errorAt(bad >= 0 ? ["probe", "apps", bad] : ["probe"], errorMessage(e));
   }
 
   const warnings: string[] = [];

@@ -134,6 +134,7 @@ async function extractAndVerify(ova: string, workDir: string, maxEntry: number, 
         if (size > maxDesc) fail(name, `manifest is ${size} bytes, over the ${maxDesc}-byte limit`);
         role = "manifest";
       } else if (/\.cert$/i.test(name)) {
+        if (size > maxDesc) fail(name, `certificate is ${size} bytes, over the ${maxDesc}-byte limit`);
         role = "certificate";
       } else {
         if (!referenced.has(name)) fail(name, `is not referenced by the descriptor ${descriptorName}; refused`);

@@ -36,7 +36,7 @@ export function looksLikeVmx(text: string): boolean {
   const p = parseVmxEntries(text.slice(0, 64 * 1024));
   if (!p) return false;
   const e = p.entries;
-  return e.has("config.version") || e.has("virtualhw.version") || e.has("guestos") || e.has("displayname") || e.has(".encoding");
+  return ["config.version", "virtualhw.version", "guestos", "displayname", ".encoding", "memsize", "numvcpus"].some((k) => e.has(k));
 }
 
 const truthy = (v: string | undefined) => v !== undefined && /^(true|yes|1)$/i.test(v);

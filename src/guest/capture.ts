@@ -3,16 +3,16 @@ import { errorMessage } from "../errors.js";
 import type { GuestTransport } from "./transport.js";
 import { resolveCaptureOptions, type CaptureOptions } from "./options.js";
 import { PROBES } from "./probes/index.js";
-import type { Probe } from "./probe.js";
+import type { Probe, SectionOutput } from "./probe.js";
 import { buildCombinedScript, splitSections } from "./script.js";
 import { newDummyUser, userOpsScript, leftoverCheckScript, parseUserOps } from "./probes/user-ops.js";
 
 type ProbeError = { probe: string; message: string };
 
 /**
- * Captures the `guest` part of a snapshot: all of Table III 2.1-2.3 and the application
- * checks in one guest script, then 2.4 in a second one. A failed probe leaves its fields
- * null and says why in `errors`; only a bad option throws.
+ * Captures the `guest` part of a snapshot: all of Table III 2.1-2.4 and the application
+ * checks in ONE guest script (one session on one connection). A failed probe leaves its
+ * fields null and says why in `errors`; only a bad option (UserError) or an abort throws.
  */
 export async function captureGuest(transport: GuestTransport, partial: Partial<CaptureOptions> = {}, probes: readonly Probe[] = PROBES): Promise<GuestState> {
   const opts = resolveCaptureOptions(partial);
@@ -20,17 +20,28 @@ export async function captureGuest(transport: GuestTransport, partial: Partial<C
   const state: GuestState = { transport: transport.kind };
   for (const p of probes) for (const f of p.fields) (state as Record<string, unknown>)[f] = null;
 
-  const combined = buildCombinedScript(probes, opts);
-  let sections = new Map<string, import("./probe.js").SectionOutput>();
+  // 2.4 rides in the same script (one session: on this machine each SSH session costs
+  // ~0.5 s of root's .bashrc alone), followed by its own leftover check in a separate subshell
+  const user = opts.userOps ? newDummyUser() : null;
+  const tail = user ? [
+    { name: "user-ops", snippet: userOpsScript(user, { holdMs: opts.holdUserOpsMs }) },
+    ...(opts.skipLeftoverCheck ? [] : [{ name: "user-ops-check", snippet: leftoverCheckScript(user) }]),
+  ] : [];
+  const combined = buildCombinedScript(probes, opts, undefined, tail);
+  let sections = new Map<string, SectionOutput>();
   let lost = false;
   try {
     const r = await transport.exec(combined.text, { timeoutMs: opts.timeoutMs, signal: opts.signal });
     sections = splitSections(r.stdout, combined.nonce);
     if (r.code !== 0) errors.push({ probe: "capture", message: `guest script exit ${r.code}: ${r.stderr.trim().slice(0, 300)}` });
   } catch (e) {
-    if (opts.signal?.aborted) throw e;
     lost = true;
     errors.push({ probe: "capture", message: errorMessage(e) });
+    if (opts.signal?.aborted && user && !opts.skipLeftoverCheck) {
+      const m = await removeLeftoverUser(transport, user, false);
+      if (m) errors.push({ probe: "user-ops", message: m });
+    }
+    if (opts.signal?.aborted) throw e;
   }
   for (const p of probes) {
     if (!combined.sections.includes(p.name)) continue;
@@ -47,32 +58,30 @@ export async function captureGuest(transport: GuestTransport, partial: Partial<C
       errors.push({ probe: p.name, message: `${errorMessage(e)}${out.code ? ` (section exit ${out.code})` : ""}${out.stderr.trim() ? `; stderr: ${out.stderr.trim().slice(0, 300)}` : ""}` });
     }
   }
-
-  if (opts.userOps && !lost) state.userOps = await runUserOps(transport, opts, errors);
-  else if (opts.userOps) state.userOps = null;
+  if (user) {
+    const ops = sections.get("user-ops");
+    if (ops) {
+      const r = parseUserOps(ops.stdout);
+      if (ops.code !== 0 && ops.stderr.trim()) r.detail = [r.detail, `stderr: ${ops.stderr.trim().slice(0, 300)}`].filter(Boolean).join("; ");
+      state.userOps = r;
+    } else {
+      state.userOps = null;
+      errors.push({ probe: "user-ops", message: "2.4 did not report (connection lost or script cut short)" });
+    }
+    if (!opts.skipLeftoverCheck) {
+      const check = sections.get("user-ops-check")?.stdout ?? "";
+      if (/leftover-removed/.test(check)) errors.push({ probe: "user-ops", message: `dummy user ${user} was left behind by 2.4 and removed by the check that follows it` });
+      if (/still-present/.test(check) || !/clean|leftover-removed/.test(check)) {
+        // the in-guest check did not report or failed: check again from here, on a new connection if need be
+        const m = await removeLeftoverUser(transport, user, !lost);
+        if (m) errors.push({ probe: "user-ops", message: m });
+      }
+    }
+  } else {
+    state.userOps = null;
+  }
   if (errors.length) state.errors = errors;
   return state;
-}
-
-async function runUserOps(transport: GuestTransport, opts: CaptureOptions, errors: ProbeError[]): Promise<GuestState["userOps"]> {
-  const user = newDummyUser();
-  let result: GuestState["userOps"] = null;
-  let connectionOk = true;
-  try {
-    const r = await transport.exec(userOpsScript(user, { holdMs: opts.holdUserOpsMs }), { timeoutMs: opts.timeoutMs, signal: opts.signal });
-    result = parseUserOps(r.stdout);
-    if (r.code !== 0 && r.stderr.trim()) result.detail = [result.detail, `stderr: ${r.stderr.trim().slice(0, 300)}`].filter(Boolean).join("; ");
-  } catch (e) {
-    connectionOk = false;
-    errors.push({ probe: "user-ops", message: errorMessage(e) });
-  } finally {
-    if (!opts.skipLeftoverCheck) {
-      const leftover = await removeLeftoverUser(transport, user, connectionOk);
-      if (leftover) errors.push({ probe: "user-ops", message: leftover });
-    }
-  }
-  if (opts.signal?.aborted) throw opts.signal.reason ?? new Error("aborted");
-  return result;
 }
 
 /**
@@ -89,7 +98,7 @@ export async function removeLeftoverUser(transport: GuestTransport, user: string
       fresh = await transport.reconnect();
       t = fresh;
     }
-    let r = await t.exec(leftoverCheckScript(user), { timeoutMs: 30_000 }).catch(async (e) => {
+    const r = await t.exec(leftoverCheckScript(user), { timeoutMs: 30_000 }).catch(async (e) => {
       // the old connection died between the ops and this check: one more try on a new one
       if (fresh || !transport.reconnect) throw e;
       fresh = await transport.reconnect();

@@ -7,6 +7,8 @@ import type { CaptureOptions } from "./options.js";
  * own subshell with stdout, stderr and status in a private temp dir; slow ones (network
  * waits) start first in the background; at the end every section is printed between
  * markers carrying a per-run nonce, so no probe output can be mistaken for a marker.
+ * Sections write to files, not to the SSH channel: if the connection drops, every
+ * section (2.4's clean-up included) still runs to its end; only the final print fails.
  */
 export interface CombinedScript {
   text: string;
@@ -14,12 +16,19 @@ export interface CombinedScript {
   sections: string[];
 }
 
-export function buildCombinedScript(probes: readonly Probe[], opts: CaptureOptions, nonce = randomBytes(8).toString("hex")): CombinedScript {
+export function buildCombinedScript(
+  probes: readonly Probe[],
+  opts: CaptureOptions,
+  nonce = randomBytes(8).toString("hex"),
+  /** Run in order, one after the other, in the background alongside the probes (2.4 and its check). */
+  tail: readonly { name: string; snippet: string }[] = [],
+): CombinedScript {
   const parts: { name: string; snippet: string; slow: boolean }[] = [];
   for (const p of probes) {
     const snippet = p.script(opts);
     if (snippet !== null) parts.push({ name: p.name, snippet, slow: !!p.slow });
   }
+  const chain = tail.map((t) => ({ ...t, slow: false }));
   const run = (x: { name: string; snippet: string }) =>
     `(\n${x.snippet}\n) >"$T/${x.name}.out" 2>"$T/${x.name}.err" </dev/null; echo $? >"$T/${x.name}.rc"`;
   const text = [
@@ -28,15 +37,17 @@ export function buildCombinedScript(probes: readonly Probe[], opts: CaptureOptio
     "trap 'exit 129' HUP INT TERM PIPE",
     "export LC_ALL=C",
     ...parts.filter((x) => x.slow).map((x) => `{ ${run(x)}; } &`),
+    // the tail sections run one after the other, alongside the probes
+    ...(chain.length ? [`{ ${chain.map(run).join("\n")}; } &`] : []),
     ...parts.filter((x) => !x.slow).map(run),
     "wait",
-    `for n in ${parts.map((x) => x.name).join(" ")}; do`,
+    `for n in ${[...parts, ...chain].map((x) => x.name).join(" ")}; do`,
     `  echo "@@TIOSA:${nonce}:OUT:$n"; cat "$T/$n.out" 2>/dev/null`,
     `  echo; echo "@@TIOSA:${nonce}:ERR:$n"; cat "$T/$n.err" 2>/dev/null`,
     `  echo; echo "@@TIOSA:${nonce}:RC:$n:$(cat "$T/$n.rc" 2>/dev/null)"`,
     "done",
   ].join("\n");
-  return { text, nonce, sections: parts.map((x) => x.name) };
+  return { text, nonce, sections: [...parts, ...chain].map((x) => x.name) };
 }
 
 /** Cuts the combined output back into sections; a section cut short has code null. */

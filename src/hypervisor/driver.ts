@@ -88,6 +88,16 @@ export interface HypervisorDriver {
   attachBlankDisk(vm: string, sizeBytes: number, signal?: AbortSignal): Promise<AttachedDisk>;
   resizeDisk(vm: string, disk: AttachedDisk, sizeBytes: number, signal?: AbortSignal): Promise<void>;
   detachDisk(vm: string, disk: AttachedDisk, signal?: AbortSignal): Promise<void>;
+  /** Removes a volume tiosa created (by name in the run's pool, or by path). */
+  deleteVolume(volume: string, signal?: AbortSignal): Promise<void>;
+  /** True when the hypervisor still has a volume of that name (run's pool) or path. */
+  volumeExists(volume: string, signal?: AbortSignal): Promise<boolean>;
+  /** State with the hypervisor's reason, for messages: "paused (unknown)". */
+  stateReason(vm: string, signal?: AbortSignal): Promise<string>;
+  /** Host-side names of a VM's disks (paths), to check they are released after Terminate. */
+  diskSources(vm: string, signal?: AbortSignal): Promise<string[]>;
+  /** Redefines a VM the driver created for KVM to run under TCG (KVM present but unable to run it). */
+  redefineAsTcg(vm: string, signal?: AbortSignal): Promise<void>;
 
   /** Text the guest wrote to its first serial port so far (host side). */
   readSerialConsole(vm: string, signal?: AbortSignal): Promise<string>;

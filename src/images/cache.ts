@@ -1,4 +1,4 @@
-import { readdir, rm, readFile, stat } from "node:fs/promises";
+import { readdir, rm, readFile, readlink, stat } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { run } from "../util/exec.js";
@@ -48,8 +48,32 @@ export async function loopDevicesUnder(dir: string): Promise<string[]> {
   return r.stdout.split("\n").map((l) => l.trim().split(/\s+/, 2)).filter((p) => p.length === 2 && p[1]!.startsWith(dir + "/")).map((p) => p[0]!);
 }
 
-/** Unmounts everything under `dir` and detaches its loop devices. Best effort, for cleanup paths. */
+/**
+ * Processes working on `dir`: their root, cwd or command line points into it. A killed
+ * mmdebstrap leaves apt/dpkg children behind, which would keep writing into a removed build.
+ */
+export async function processesUnder(dir: string): Promise<number[]> {
+  const pids: number[] = [];
+  for (const e of await readdir("/proc").catch(() => [] as string[])) {
+    if (!/^\d+$/.test(e) || Number(e) === process.pid) continue;
+    const p = `/proc/${e}`;
+    const root = await readlink(`${p}/root`).catch(() => "");
+    const cwd = await readlink(`${p}/cwd`).catch(() => "");
+    const cmd = await readFile(`${p}/cmdline`, "latin1").catch(() => "");
+    const inside = (x: string) => x === dir || x.startsWith(dir + "/");
+    if (inside(root) || inside(cwd) || cmd.split("\0").some((a) => a.includes(dir + "/") || a === dir)) pids.push(Number(e));
+  }
+  return pids;
+}
+
+/** Kills the processes under `dir`, then unmounts everything under it and detaches its loop devices. Best effort. */
 export async function releaseDir(dir: string): Promise<void> {
+  for (let round = 0; round < 3; round++) {
+    const pids = await processesUnder(dir);
+    if (!pids.length) break;
+    for (const pid of pids) { try { process.kill(pid, "SIGKILL"); } catch { /* gone already */ } }
+    await new Promise((r) => setTimeout(r, 500));
+  }
   for (const m of await mountsUnder(dir)) {
     const r = await run("umount", [m], { timeoutMs: 30_000 }).catch(() => undefined);
     if (!r || r.code !== 0) await run("umount", ["-l", m], { timeoutMs: 30_000 }).catch(() => undefined);

@@ -20,8 +20,9 @@ export async function prepareChroot(root: string, devices: { disk: string; parti
   const unmount = async () => {
     for (const m of mounted.reverse()) {
       const r = await run("umount", [m], { timeoutMs: 30_000 });
-      if (r.code !== 0) await run("umount", ["-l", m], { timeoutMs: 30_000 });
+      if (r.code !== 0) throw new Error(`cannot unmount ${m}: ${r.stderr.trim()}`);
     }
+    mounted.length = 0;
   };
   try {
     for (const [fs, dir] of [["proc", "proc"], ["sysfs", "sys"], ["tmpfs", "dev"]] as const) {

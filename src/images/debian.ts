@@ -3,7 +3,8 @@ import { randomUUID } from "node:crypto";
 import { join } from "node:path";
 import { runOk } from "../util/exec.js";
 import type { DebianRecipe } from "./recipe.js";
-import { attachLoop, createMbrDisk, detachLoop, PARTITION_OFFSET } from "./disk.js";
+import { attachLoop, createMbrDisk, detachLoop, PARTITION_OFFSET, unmountStrict, requireCleanExt4 } from "./disk.js";
+import { processesUnder } from "./cache.js";
 import { prepareChroot, chrootRun } from "./chroot.js";
 import type { StepRunner } from "./steps.js";
 import type { BuiltDisk } from "./tiny.js";
@@ -97,7 +98,7 @@ export async function buildDebianWithLoop(r: DebianRecipe, s: StepRunner, public
       await runOk("mkfs.ext4", ["-q", "-F", "-L", "root", "-U", uuid, part], { timeoutMs: 120_000, ...signal });
       await mkdir(root, { recursive: true });
       await runOk("mount", [part, root], { timeoutMs: 30_000 });
-      cleanups.push(async () => { await runOk("umount", [root], { timeoutMs: 60_000 }).catch(() => runOk("umount", ["-l", root], { timeoutMs: 60_000 })); });
+      cleanups.push(() => unmountStrict(root, processesUnder));
       // mmdebstrap wants an empty target; mkfs's lost+found is recreated by e2fsck when needed.
       await rm(join(root, "lost+found"), { recursive: true, force: true });
       await writeTree(early, earlyFiles(r));
@@ -129,7 +130,16 @@ export async function buildDebianWithLoop(r: DebianRecipe, s: StepRunner, public
       // The partition is a separate offset loop device, not a partition of `disk` as GRUB
       // sees it, so GRUB finds /boot by UUID (search.fs_uuid) and needs the MBR + ext2 modules.
       await chrootRun(root, ["grub-install", "--target=i386-pc", "--modules=part_msdos ext2 biosdisk", "--boot-directory=/boot", disk], signal);
-      await chrootRun(root, ["update-grub"], signal);
+      // grub-mkconfig's 10_linux skips every kernel when / is a loop device backed by a file
+      // (it "can't cope" with those). For this one run, name the root device by its UUID link;
+      // the image keeps no trace of it, so update-grub inside the guest behaves as usual.
+      const buildOnly = join(root, "etc/default/grub.d/zz-tiosa-build-only.cfg");
+      await writeFile(buildOnly, `GRUB_DEVICE=/dev/disk/by-uuid/${uuid}\n`);
+      try {
+        await chrootRun(root, ["update-grub"], signal);
+      } finally {
+        await rm(buildOnly, { force: true });
+      }
       const cfg = await readFile(join(root, "boot/grub/grub.cfg"), "utf8");
       if (!cfg.includes(`root=UUID=${uuid}`)) throw new Error(`grub.cfg does not boot root=UUID=${uuid} (got: ${/root=\S+/.exec(cfg)?.[0] ?? "no root="})`);
     });
@@ -147,6 +157,10 @@ export async function buildDebianWithLoop(r: DebianRecipe, s: StepRunner, public
       osPretty = /^PRETTY_NAME="?([^"\n]*)/m.exec(await readFile(join(root, "etc/os-release"), "utf8"))?.[1] ?? "";
       await rm(join(root, "var/cache/apt/archives"), { recursive: true, force: true }).then(() => mkdir(join(root, "var/cache/apt/archives/partial"), { recursive: true }));
       await runOk("fstrim", [root], { timeoutMs: 120_000 }).catch(() => undefined);
+      // Unmount (strictly) before the loop devices go, then prove the file system is clean.
+      await cleanups.pop()!(); // chroot mounts
+      await cleanups.pop()!(); // root
+      await requireCleanExt4(part);
       while (cleanups.length) await cleanups.pop()!();
     });
     const initrdModules = r.initramfs.modules === "list" ? r.initramfs.list : undefined;

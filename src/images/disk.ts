@@ -67,3 +67,33 @@ export async function attachLoop(file: string, opts: { offset?: number; sizeLimi
 export async function detachLoop(dev: string): Promise<void> {
   await run("losetup", ["-d", dev], { timeoutMs: 30_000 });
 }
+
+/**
+ * Unmounts for real or fails: a lazy unmount would let the loop device go while the file
+ * system is still being written, and the image converted from it would be inconsistent.
+ * Processes still using the mount are killed (they are the build's own).
+ */
+export async function unmountStrict(path: string, processesUnder: (dir: string) => Promise<number[]>): Promise<void> {
+  await run("sync", ["-f", path], { timeoutMs: 120_000 });
+  let last = "";
+  for (let attempt = 0; attempt < 4; attempt++) {
+    const r = await run("umount", [path], { timeoutMs: 120_000 });
+    if (r.code === 0) return;
+    last = r.stderr.trim();
+    const pids = await processesUnder(path);
+    for (const pid of pids) { try { process.kill(pid, "SIGKILL"); } catch { /* gone */ } }
+    await new Promise((res) => setTimeout(res, 1000));
+    if (attempt === 3) last += pids.length ? ` (killed pids ${pids.join(" ")})` : "";
+  }
+  throw new Error(`cannot unmount ${path}: ${last}`);
+}
+
+/** Throws unless the ext4 file system on `device` was cleanly unmounted. */
+export async function requireCleanExt4(device: string): Promise<void> {
+  const r = await runOk("dumpe2fs", ["-h", device], { timeoutMs: 60_000 });
+  const state = /^Filesystem state:\s*(.+)$/m.exec(r.stdout)?.[1]?.trim();
+  const features = /^Filesystem features:\s*(.+)$/m.exec(r.stdout)?.[1] ?? "";
+  if (state !== "clean" || /needs_recovery/.test(features)) {
+    throw new Error(`the file system on ${device} was not cleanly unmounted (state ${state}, features ${features.trim()})`);
+  }
+}

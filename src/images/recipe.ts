@@ -5,7 +5,7 @@ import { createHash } from "node:crypto";
  * JSON, together with BUILDER_VERSION, is hashed into the cache key, so changing either
  * rebuilds the image and nothing else does.
  */
-export const BUILDER_VERSION = "tiosa-images/1";
+export const BUILDER_VERSION = "tiosa-images/2";
 
 export const DEFAULT_MIRROR = "http://deb.debian.org/debian";
 

@@ -21,6 +21,7 @@ export class ImageBuildError extends UserError {
   }
 }
 
+const HEARTBEAT_MS = 30_000;
 const DISK_FULL = /No space left on device|ENOSPC|Disk quota exceeded|EDQUOT/i;
 const APT_FAILED = /Failed to fetch|Unable to locate package|Temporary failure resolving|Could not resolve|Unable to connect|404\s+Not Found|Hash Sum mismatch|apt-get .*download failed|failed to download|E: Unable to fetch|Connection failed/i;
 
@@ -44,6 +45,11 @@ export class StepRunner {
     this.signal?.throwIfAborted();
     const t0 = Date.now();
     this.onProgress?.({ image: this.image, step, phase: "start", message: `${step} ...`, elapsedMs: t0 - this.started });
+    // Some steps take minutes: a heartbeat shows the build is alive.
+    const beat = setInterval(() => {
+      this.onProgress?.({ image: this.image, step, phase: "info", message: `${step}: still running (${Math.round((Date.now() - t0) / 1000)} s)`, elapsedMs: Date.now() - this.started });
+    }, HEARTBEAT_MS);
+    beat.unref();
     try {
       const v = await fn();
       const ms = Date.now() - t0;
@@ -54,6 +60,8 @@ export class StepRunner {
       if (this.signal?.aborted) throw new ImageBuildError(this.image, step, `interrupted (${errorMessage(this.signal.reason)})`);
       if (e instanceof ImageBuildError) throw e;
       throw await this.explain(step, e);
+    } finally {
+      clearInterval(beat);
     }
   }
 

@@ -3,7 +3,8 @@ import { randomUUID } from "node:crypto";
 import { basename, dirname, join } from "node:path";
 import { runOk } from "../util/exec.js";
 import type { TinyRecipe } from "./recipe.js";
-import { attachLoop, createMbrDisk, detachLoop, PARTITION_OFFSET } from "./disk.js";
+import { attachLoop, createMbrDisk, detachLoop, PARTITION_OFFSET, unmountStrict, requireCleanExt4 } from "./disk.js";
+import { processesUnder } from "./cache.js";
 import type { StepRunner } from "./steps.js";
 
 export interface BuiltDisk {
@@ -185,7 +186,7 @@ export async function buildTinyWithLoop(r: TinyRecipe, s: StepRunner, publicKey:
       await runOk("mkfs.ext4", ["-q", "-F", "-L", "root", "-U", uuid, part], { timeoutMs: 60_000 });
       await mkdir(mnt, { recursive: true });
       await runOk("mount", [part, mnt], { timeoutMs: 30_000 });
-      cleanups.push(async () => { await runOk("umount", [mnt], { timeoutMs: 60_000 }); });
+      cleanups.push(() => unmountStrict(mnt, processesUnder));
       await mkdir(join(mnt, "boot/grub"), { recursive: true });
       await copyFile(join(tree, "boot", `vmlinuz-${kernelRelease}`), join(mnt, "boot", `vmlinuz-${kernelRelease}`));
       await copyFile(initrd, join(mnt, "boot", `initrd.img-${kernelRelease}`));
@@ -202,6 +203,8 @@ export async function buildTinyWithLoop(r: TinyRecipe, s: StepRunner, publicKey:
         "boot",
         "",
       ].join("\n"));
+      await cleanups.pop()!();
+      await requireCleanExt4(part);
       while (cleanups.length) await cleanups.pop()!();
     });
     await rm(tree, { recursive: true, force: true });

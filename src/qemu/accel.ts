@@ -38,7 +38,9 @@ export async function kvmRunsGuests(signal?: AbortSignal): Promise<boolean> {
     const img = join(dir, "probe.img");
     await writeFile(img, kvmProbeSector());
     const r = await run("qemu-system-x86_64", [
-      "-accel", "kvm", "-machine", "pc", "-m", "16", "-nodefaults", "-display", "none",
+      // -cpu host as bootImage uses it: the shim here accepts plain KVM guests for a few
+      // instructions but aborts on the host CPU model's MSRs (and later fails in SeaBIOS/GRUB).
+      "-accel", "kvm", "-cpu", "host", "-machine", "pc", "-m", "64", "-nodefaults", "-display", "none",
       "-no-reboot", "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
       "-drive", `file=${img},format=raw,if=ide`,
     ], { timeoutMs: 10_000, signal });

@@ -78,7 +78,7 @@ test("memory AllocationUnits in programmatic and informal forms", () => {
 });
 
 test("malformed OVF XML is a UserError naming the file and the line", () => {
-  assert.throws(() => parseOvf(Buffer.from(ovf().replace("</rasd:ResourceType></ovf:Item>", "")), "broken.ovf"), (e: Error) => isUserError(e));
+  assert.throws(() => parseOvf(Buffer.from(ovf().replace("</VirtualSystem>", "")), "broken.ovf"), (e: Error) => isUserError(e));
   assert.throws(() => parseOvf(Buffer.from("<Envelope><VirtualSystem></Envelope>"), "broken.ovf"), (e: Error) => isUserError(e) && /broken\.ovf: not well-formed XML \(line \d+/.test(e.message));
 });
 

@@ -37,7 +37,9 @@ function appSnippet(a: AppCheckSpec, i: number): string {
   if (a.kind === "tcp") {
     const h = shQuote(a.host), p = shQuote(String(a.port));
     return [
-      `if command -v nc >/dev/null 2>&1; then echo tool=nc; tiosa_to 10 nc -z -w 5 ${h} ${p}; echo "rc=$?"`,
+      // busybox nc has no -z: it connects and, stdin being empty, leaves at once
+      `if command -v nc >/dev/null 2>&1; then echo tool=nc; out=$(tiosa_to 10 nc -z -w 5 ${h} ${p} 2>&1 </dev/null); rc=$?`,
+      `  case "$out" in *"invalid option"*|*"unrecognized option"*|*Usage:*) tiosa_to 10 nc -w 5 ${h} ${p} </dev/null >/dev/null 2>&1; rc=$? ;; esac; echo "rc=$rc"`,
       `elif command -v bash >/dev/null 2>&1; then echo tool=bash; tiosa_to 10 bash -c ': <>"/dev/tcp/$0/$1"' ${h} ${p}; echo "rc=$?"`,
       "else echo tool=none; fi",
     ].join("\n");
@@ -45,7 +47,8 @@ function appSnippet(a: AppCheckSpec, i: number): string {
   const u = shQuote(a.url);
   return [
     `if command -v curl >/dev/null 2>&1; then echo tool=curl; printf 'status='; curl -s -k -o /dev/null -w '%{http_code}' --max-time 15 ${u}; echo`,
-    `elif command -v wget >/dev/null 2>&1; then echo tool=wget; printf 'status='; wget -S -O /dev/null -T 15 ${u} 2>&1 | awk '/^ *HTTP\\//{c=$2} END{print c}'`,
+    // no -T: busybox 1.35's wget crashes with it (SIGSEGV, seen on Debian 12)
+    `elif command -v wget >/dev/null 2>&1; then echo tool=wget; printf 'status='; tiosa_to 20 wget -S -O /dev/null ${u} 2>&1 | awk '/^ *HTTP\\//{c=$2} END{print c}'`,
     "else echo tool=none; fi",
   ].join("\n");
 }

@@ -21,14 +21,14 @@ export const filesystemsProbe: Probe = {
     "if command -v findmnt >/dev/null 2>&1; then",
     "  echo '### findmnt'; findmnt -J -l -b -o TARGET,SOURCE,FSTYPE,SIZE,UUID",
     "else",
-    "  echo '### mounts'; cat /proc/mounts",
+    "  echo '### mountinfo'; cat /proc/self/mountinfo",
     "  echo '### df'; df -P -k",
     "fi",
   ].join("\n"),
   parse(out) {
     const s = subsections(out.stdout);
     const fm = s.get("findmnt");
-    const all = fm !== undefined ? parseFindmnt(fm) : parseMountsDf(s.get("mounts") ?? "", s.get("df") ?? "");
+    const all = fm !== undefined ? parseFindmnt(fm) : parseMountinfoDf(s.get("mountinfo") ?? "", s.get("df") ?? "");
     return { filesystems: keepDisks(all) };
   },
 };
@@ -51,7 +51,11 @@ function unescapeMount(s: string): string {
   return s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
 }
 
-export function parseMountsDf(mounts: string, df: string): Filesystem[] {
+/**
+ * /proc/self/mountinfo (proc(5)): ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTS [OPTIONAL...] - FSTYPE SOURCE SUPEROPTS.
+ * Unlike /proc/mounts it shows ROOT, so a bind mount of a subtree can be told from the disk.
+ */
+export function parseMountinfoDf(mountinfo: string, df: string): Filesystem[] {
   const sizes = new Map<string, number>();
   for (const line of df.split("\n").slice(1)) {
     // POSIX df -P: Filesystem 1024-blocks Used Available Capacity Mounted-on (mount point may hold spaces)
@@ -59,11 +63,13 @@ export function parseMountsDf(mounts: string, df: string): Filesystem[] {
     if (m) sizes.set(m[2]!, Number(m[1]) * 1024);
   }
   const r: Filesystem[] = [];
-  for (const line of mounts.split("\n")) {
-    const [dev, mp, fstype] = line.trim().split(/\s+/);
-    if (!dev || !mp || !fstype) continue;
-    const mountpoint = unescapeMount(mp);
-    r.push({ mountpoint, device: unescapeMount(dev), fstype, sizeBytes: sizes.get(mountpoint) ?? 0, uuid: null });
+  for (const line of mountinfo.split("\n")) {
+    const w = line.trim().split(" ");
+    const dash = w.indexOf("-");
+    if (dash < 6 || w.length < dash + 3) continue;
+    const root = unescapeMount(w[3]!), mountpoint = unescapeMount(w[4]!);
+    const fstype = w[dash + 1]!, source = unescapeMount(w[dash + 2]!);
+    r.push({ mountpoint, device: root === "/" ? source : `${source}[${root}]`, fstype, sizeBytes: sizes.get(mountpoint) ?? 0, uuid: null });
   }
   return r;
 }

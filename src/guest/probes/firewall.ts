@@ -116,43 +116,52 @@ function statement(e: Record<string, Json>): string | null {
 export function normaliseNftJson(text: string): { rules: string[]; lossy: boolean } {
   const doc = JSON.parse(text) as { nftables?: Array<Record<string, Record<string, Json>>> };
   if (!Array.isArray(doc.nftables)) throw new Error("nft -j printed no 'nftables' array");
-  const rules: string[] = [];
+  // nft versions list sets, chains and rules in different orders (1.0.6 sets first, 1.1
+  // chains first): group by table, then sets, then each chain followed by its rules in
+  // their own order, which is the only order that matters to packets
+  const lines: { key: string; seq: number; text: string }[] = [];
   let lossy = false;
-  for (const item of doc.nftables) {
+  doc.nftables.forEach((item, seq) => {
     const [kind, o] = Object.entries(item)[0] ?? ["", {}];
-    if (!o) continue;
+    if (!o) return;
     const where = `${o.family} ${o.table}`;
+    const key = (...k: unknown[]) => [o.family, o.table, ...k].join("\u0000");
     if (kind === "chain") {
-      rules.push(o.hook !== undefined
+      lines.push({ key: key(1, o.name, 0), seq, text: o.hook !== undefined
         ? `${where} ${o.name}: type ${o.type} hook ${o.hook} priority ${o.prio}${o.dev ? ` device ${o.dev}` : ""} policy ${o.policy ?? "accept"}`
-        : `${where} ${o.name}: chain`);
+        : `${where} ${o.name}: chain` });
     } else if (kind === "set" || kind === "map") {
       const flags = Array.isArray(o.flags) ? o.flags.map(String) : [];
       // elements of dynamic or timed sets are filled by traffic, not by the administrator
       const dynamic = flags.includes("dynamic") || flags.includes("timeout") || o.timeout !== undefined;
       const elems = dynamic || !Array.isArray(o.elem) ? "" : ` elements { ${o.elem.map(value).sort().join(", ")} }`;
-      rules.push(`${where} ${kind} ${o.name}: type ${value(o.type ?? null)}${o.map !== undefined ? ` : ${value(o.map)}` : ""}${flags.length ? ` flags ${flags.join(",")}` : ""}${elems}`);
+      lines.push({ key: key(0, o.name), seq, text: `${where} ${kind} ${o.name}: type ${value(o.type ?? null)}${o.map !== undefined ? ` : ${value(o.map)}` : ""}${flags.length ? ` flags ${flags.join(",")}` : ""}${elems}` });
     } else if (kind === "rule") {
       const exprs = Array.isArray(o.expr) ? (o.expr as Record<string, Json>[]) : [];
       if (exprs.some((e) => "xt" in e)) lossy = true;
       const text = exprs.map(statement).filter((s): s is string => s !== null && s !== "").join(" ");
-      rules.push(`${where} ${o.chain}: ${text}`);
+      lines.push({ key: key(1, o.chain, 1), seq, text: `${where} ${o.chain}: ${text}` });
     }
-  }
-  return { rules, lossy };
+  });
+  return { rules: ordered(lines), lossy };
+}
+
+function ordered(lines: { key: string; seq: number; text: string }[]): string[] {
+  return lines.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : a.seq - b.seq)).map((l) => l.text);
 }
 
 /** iptables-save: drop comments (they carry dates), COMMIT and packet/byte counters. */
 export function normaliseIptablesSave(text: string, family: "ip" | "ip6"): string[] {
-  const r: string[] = [];
+  const lines: { key: string; seq: number; text: string }[] = [];
   let table = "?";
-  for (const raw of text.split("\n")) {
+  text.split("\n").forEach((raw, seq) => {
     const line = raw.trim();
-    if (!line || line.startsWith("#") || line === "COMMIT") continue;
-    if (line.startsWith("*")) { table = line.slice(1); continue; }
+    if (!line || line.startsWith("#") || line === "COMMIT") return;
+    if (line.startsWith("*")) { table = line.slice(1); return; }
+    // tables come in different orders from iptables-legacy-save and iptables-nft-save
     const chain = /^:(\S+)\s+(\S+)/.exec(line);
-    if (chain) { r.push(`${family} ${table}: :${chain[1]} ${chain[2]}`); continue; }
-    r.push(`${family} ${table}: ${line.replace(/^\[\d+:\d+\]\s+/, "")}`);
-  }
-  return r;
+    if (chain) lines.push({ key: table, seq, text: `${family} ${table}: :${chain[1]} ${chain[2]}` });
+    else lines.push({ key: table, seq, text: `${family} ${table}: ${line.replace(/^\[\d+:\d+\]\s+/, "")}` });
+  });
+  return ordered(lines);
 }

@@ -17,7 +17,7 @@ export const icmpProbe: Probe = {
     if (o.icmpPrivate === null && o.icmpPublic === null) return null;
     const lines = [
       // iputils first (0.5 s interval keeps it under 2 s); busybox ping lacks -i/-n on old builds
-      'tiosa_ping() { ping -n -c 3 -i 0.5 -W 2 -w 8 "$1" >"$2" 2>&1 || { grep -q transmitted "$2" || ping -c 3 -W 2 "$1" >"$2" 2>&1; }; }',
+      'tiosa_ping() { ping -n -c 3 -i 0.5 -W 2 "$1" >"$2" 2>&1 || { grep -q transmitted "$2" || ping -c 3 -W 2 "$1" >"$2" 2>&1; }; }',
     ];
     const emit: string[] = [];
     for (const [key, t] of [["private", o.icmpPrivate], ["public", o.icmpPublic]] as const) {

@@ -46,7 +46,7 @@ class QgaSocket {
       this.buf += d;
       let i;
       while ((i = this.buf.indexOf("\n")) >= 0) {
-        const line = this.buf.slice(0, i).replace(/^\xff/, "").trim();
+        const line = this.buf.slice(0, i).replace(/^[\xff\ufffd]+/, "").trim(); // 0xFF delimiter, decoded as U+FFFD
         this.buf = this.buf.slice(i + 1);
         if (!line) continue;
         if (this.waiting) { const w = this.waiting; this.waiting = null; w(line); } else this.lines.push(line);

@@ -1,12 +1,12 @@
 import { randomBytes } from "node:crypto";
-import { mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, readdir, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { UserError, errorMessage } from "../../errors.js";
 import { runOk } from "../../util/exec.js";
 import { parseLibvirtDomainXml, parseXmlTree, tiosaRunIdOf } from "../../descriptors/libvirt-xml.js";
 import type { HypervisorInventory, VmInventory } from "../../inventory/model.js";
-import { detectAccel } from "../../qemu/accel.js";
+import { detectGuestAccel } from "../accel-probe.js";
 import {
   TIOSA_PREFIX, type AttachedDisk, type CleanupReport, type DefineVmSpec, type HypervisorDriver,
   type HypervisorInfo, type LifecycleOp, type VmHandle, type VmState,
@@ -92,7 +92,7 @@ export class LibvirtDriver implements HypervisorDriver {
   }
 
   /**
-   * kvm only where it really runs guests. Local: a boot probe (src/qemu/accel.ts) plus a
+   * kvm only where it really runs guests. Local: a boot probe (../accel-probe.ts) plus a
    * fallback to TCG when a kvm domain stalls (see startObserved). Remote: KVM if the remote
    * libvirt offers it, with the same fallback.
    */
@@ -101,7 +101,7 @@ export class LibvirtDriver implements HypervisorDriver {
     const forced = process.env.TIOSA_ACCEL;
     if (forced === "kvm" || forced === "tcg") return (this.accelChoice = forced);
     if (this.local && this.uri.startsWith("qemu")) {
-      this.accelChoice = await detectAccel(signal);
+      this.accelChoice = await detectGuestAccel(signal);
     } else {
       const r = await this.virsh.raw(["domcapabilities", "--virttype", "kvm", "--arch", "x86_64"], { signal });
       this.accelChoice = r.code === 0 ? "kvm" : "tcg";
@@ -287,7 +287,9 @@ export class LibvirtDriver implements HypervisorDriver {
   }
 
   async lifecycle(vm: string, op: LifecycleOp, signal?: AbortSignal): Promise<void> {
-    await this.virsh.ok([...OPS[op], "--", vm], { signal, timeoutMs: op === "save" ? 300_000 : 120_000 });
+    // A guest agent reboots/shuts down reliably; ACPI needs the guest to handle the button.
+    const mode = (op === "reboot" || op === "shutdown") && (await this.agentPing(vm, signal)) ? ["--mode", "agent"] : [];
+    await this.virsh.ok([...OPS[op], ...mode, "--", vm], { signal, timeoutMs: op === "save" ? 300_000 : 120_000 });
   }
 
   async terminate(vm: string, signal?: AbortSignal): Promise<void> {
@@ -343,7 +345,7 @@ export class LibvirtDriver implements HypervisorDriver {
 
   /** Deletes a test volume once the guest let go of it. */
   async deleteVolume(volume: string, signal?: AbortSignal): Promise<void> {
-    await this.virsh.ok(["vol-delete", "--pool", this.poolName, volume], { signal });
+    await this.virsh.ok(volume.startsWith("/") ? ["vol-delete", "--vol", volume] : ["vol-delete", "--pool", this.poolName, volume], { signal });
   }
 
   serialLogPathOf(vm: string): string {
@@ -360,8 +362,11 @@ export class LibvirtDriver implements HypervisorDriver {
   }
 
   async screenshot(vm: string, file: string, signal?: AbortSignal): Promise<string> {
-    const out = await this.virsh.ok(["screenshot", "--", vm, file], { signal });
-    return /type of (\S+)/.exec(out)?.[1]?.replace(/\.$/, "") ?? "application/octet-stream";
+    await this.virsh.ok(["screenshot", "--", vm, file], { signal });
+    const head = (await readFile(file)).subarray(0, 8);
+    if (head.subarray(0, 4).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47]))) return "image/png";
+    if (head.subarray(0, 2).toString("latin1") === "P6") return "image/x-portable-pixmap";
+    return "application/octet-stream";
   }
 
   async guestAddress(vm: string, signal?: AbortSignal): Promise<string | null> {
@@ -402,10 +407,19 @@ export class LibvirtDriver implements HypervisorDriver {
     return pids;
   }
 
-  /** True when the volume still exists in this run's pool. */
   async volumeExists(volume: string, signal?: AbortSignal): Promise<boolean> {
-    const r = await this.virsh.raw(["vol-info", "--pool", this.poolName, volume], { signal });
-    return r.code === 0;
+    const args = volume.startsWith("/") ? ["vol-info", "--vol", volume] : ["vol-info", "--pool", this.poolName, volume];
+    const r = await this.virsh.raw(args, { signal });
+    if (r.code === 0) return true;
+    if (this.local && volume.startsWith("/")) {
+      try { await stat(volume); return true; } catch { return false; }
+    }
+    return false;
+  }
+
+  async diskSources(vm: string, signal?: AbortSignal): Promise<string[]> {
+    const inv = parseLibvirtDomainXml(await this.domainXml(vm, signal, true), vm);
+    return inv.disks.filter((d) => d.device === "disk" && d.source?.startsWith("/")).map((d) => d.source!);
   }
 
   async cleanup(opts: { allRuns?: boolean; signal?: AbortSignal } = {}): Promise<CleanupReport> {
@@ -440,7 +454,11 @@ export class LibvirtDriver implements HypervisorDriver {
           await this.virsh.ok(["vol-delete", "--pool", p, v]);
         }
         await this.virsh.raw(["pool-destroy", p]);
-        await this.virsh.ok(["pool-delete", p]);
+        const del = await this.virsh.raw(["pool-delete", p]);
+        // A file the pool never listed as a volume (a half-written import) keeps the
+        // directory non-empty; locally, tiosa's own pool directory is removed outright.
+        if (del.code !== 0 && this.local && p.startsWith(TIOSA_PREFIX)) await rm(`${POOL_ROOT}/${p}`, { recursive: true, force: true });
+        else if (del.code !== 0) throw new Error(del.stderr.trim());
         await this.virsh.ok(["pool-undefine", p]);
       });
     }

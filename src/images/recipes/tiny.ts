@@ -17,7 +17,7 @@ export const tiny: TinyRecipe = {
     "pcnet32", "ne2k-pci", "net_failover", "failover", "mii",
     // disk controllers, so a guest can at least see its disk on any of them
     "virtio_blk", "virtio_scsi", "vmw_pvscsi", "sym53c8xx", "mptspi", "ahci", "ata_piix",
-    "ata_generic", "pata_acpi", "sd_mod", "sr_mod", "libata", "libahci", "scsi_transport_spi",
+    "ata_generic", "sd_mod", "sr_mod", "libata", "libahci", "scsi_transport_spi",
     "virtio_console", "virtio_ring", "virtio", "crc32c_generic", "cdrom",
   ],
   kernelCmdline: `${CONSOLE_CMDLINE} quiet`,

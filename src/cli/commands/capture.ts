@@ -1,0 +1,94 @@
+import { writeFile } from "node:fs/promises";
+import { dirname, basename, join } from "node:path";
+import type { Command } from "../command.js";
+import { UserError, errorMessage } from "../../errors.js";
+import { LibvirtDriver } from "../../hypervisor/libvirt/driver.js";
+import { runHypervisorTests } from "../../hypervisor/tests/index.js";
+import { testTerminate } from "../../hypervisor/tests/group-1.1-lifecycle.js";
+import { openTestContext } from "../../hypervisor/session.js";
+import { ensureDir, groupsOption, guestAccessOption, oneUri, optString, renderResults, requiredVm } from "../../hypervisor/cli-support.js";
+import { parseXmlTree, tiosaRunIdOf } from "../../descriptors/libvirt-xml.js";
+import { SNAPSHOT_VERSION, Snapshot, type GuestState } from "../../snapshot/schema.js";
+import { captureGuest } from "../../guest/capture.js";
+import { SshTransport } from "../../guest/transports/ssh.js";
+
+export const captureCommand: Command = {
+  name: "capture",
+  summary: "Capture a whole snapshot/v1 of a VM: Table II on the hypervisor, the guest probe (Table III) and its inventory",
+  usage: "URI --vm NAME --ssh user@host[:port]|user --identity KEY -o SNAPSHOT.json [--family NAME] [--only 1.1,1.2,1.4] [--allow-terminate]",
+  options: {
+    vm: { type: "string" },
+    ssh: { type: "string" },
+    identity: { type: "string" },
+    output: { type: "string", short: "o" },
+    family: { type: "string" },
+    only: { type: "string" },
+    "allow-terminate": { type: "boolean" },
+    "no-user-ops": { type: "boolean" },
+  },
+  async run(ctx) {
+    const uri = oneUri(ctx, "capture");
+    const vm = requiredVm(ctx, "capture");
+    const out = optString(ctx, "output");
+    if (!out) throw new UserError("capture: -o SNAPSHOT.json is required");
+    const groups = groupsOption(ctx);
+    const { access } = guestAccessOption(ctx);
+    const allowTerminate = ctx.options["allow-terminate"] === true;
+    const driver = new LibvirtDriver(uri);
+    await driver.connect(ctx.signal);
+    const evidenceDir = await ensureDir(join(dirname(out), `${basename(out).replace(/\.json$/i, "")}.evidence`));
+    try {
+      // Inventory first: Terminate, if allowed, removes the VM at the end.
+      ctx.err(`capture: inventory of ${vm}`);
+      const inventory = await driver.vmInventory(vm, ctx.signal);
+      const xml = await driver.domainXml(vm, ctx.signal, true);
+      const marker = tiosaRunIdOf(parseXmlTree(xml, vm));
+      const familyAttr = /<tiosa:run [^>]*family=["']([^"']+)["']/.exec(xml)?.[1] ?? null;
+      const family = optString(ctx, "family") ?? (marker ? familyAttr : null);
+      const accel = inventory.hypervisorType === "kvm" ? "kvm" : inventory.hypervisorType === "qemu" ? "tcg" : null;
+
+      const tctx = await openTestContext({ driver, vm, access, evidenceDir, allowTerminate: false, ctx });
+      const { results, notRequested } = await runHypervisorTests(tctx, groups);
+
+      ctx.err(`capture: guest probe over SSH ${tctx.guest.label}`);
+      let guest: GuestState | null = null;
+      const host = access.host ?? (await driver.guestAddress(vm, ctx.signal));
+      if (!host) throw new UserError(`capture: no address for VM '${vm}' (give --ssh user@host)`);
+      const transport = await SshTransport.connect({ user: access.user, host, port: access.port ?? 22 }, {
+        identityFile: access.identityFile, knownHostsFile: join(evidenceDir, "known_hosts"), acceptNew: true,
+      }, ctx.signal);
+      try {
+        guest = await captureGuest(transport, { signal: ctx.signal, userOps: ctx.options["no-user-ops"] !== true });
+      } finally {
+        await transport.close();
+      }
+
+      if (groups.includes("1.1")) {
+        if (allowTerminate) {
+          Object.assign(results, await testTerminate({ ...tctx, allowTerminate: true }));
+          delete notRequested["1.1.g"];
+        }
+      }
+      const snapshot = Snapshot.parse({
+        schemaVersion: SNAPSHOT_VERSION,
+        capturedAt: new Date().toISOString(),
+        tool: { name: "tiosa", version: "0.1.0" },
+        subject: { vm, hypervisor: uri, family, accel },
+        hypervisorTests: results,
+        notRequested,
+        inventory,
+        guest,
+      });
+      await writeFile(out, JSON.stringify(snapshot, null, 2) + "\n");
+      if (ctx.format === "json") ctx.out(JSON.stringify(snapshot, null, 2));
+      else ctx.out(`${renderResults(results, notRequested)}\n\nSnapshot written to ${out}; evidence in ${evidenceDir}`);
+      return 0;
+    } catch (e) {
+      if (e instanceof UserError) throw e;
+      throw new Error(`capture of '${vm}' on '${uri}': ${errorMessage(e)}`);
+    } finally {
+      const report = await driver.cleanup();
+      for (const f of report.failed) ctx.err(`capture: could not remove ${f.object}: ${f.error}`);
+    }
+  },
+};

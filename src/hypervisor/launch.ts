@@ -1,0 +1,121 @@
+import { UserError, errorMessage } from "../errors.js";
+import type { GuestTransport } from "../guest/transport.js";
+import type { DefineVmSpec, HypervisorDriver, VmHandle } from "./driver.js";
+import { OpenSshTransport } from "./guest-ssh.js";
+
+/** Lines on a serial console that mean the guest will not come up by itself. */
+export const FATAL_CONSOLE = [
+  /ALERT!.*does not exist[^\r\n]*/,
+  /Kernel panic - not syncing.*/,
+  /Gave up waiting for root (file system )?device.*/,
+  /No bootable device.*/,
+  /Boot failed: .*/,
+];
+
+export class GuestNeverBootedError extends UserError {
+  constructor(message: string, readonly consoleLine: string | null, readonly consoleTail: string) {
+    super(message);
+    this.name = "GuestNeverBootedError";
+  }
+}
+
+export function fatalConsoleLine(consoleText: string): string | null {
+  for (const re of FATAL_CONSOLE) {
+    const m = re.exec(consoleText);
+    if (m) return m[0].trim();
+  }
+  return null;
+}
+
+export function consoleTail(text: string, lines = 15): string {
+  // Strip ANSI escapes and carriage returns the kernel and systemd write to serial.
+  // eslint-disable-next-line no-control-regex
+  const clean = text.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, "").replace(/\r/g, "");
+  return clean.split("\n").filter((l) => l.trim()).slice(-lines).join("\n");
+}
+
+export interface GuestAccess {
+  user: string;
+  identityFile: string;
+  port?: number;
+  /** Fixed address; otherwise asked from the hypervisor (DHCP lease, guest agent). */
+  host?: string;
+}
+
+export interface WaitResult {
+  transport: GuestTransport;
+  address: string;
+  bootId: string;
+  seconds: number;
+}
+
+const sleep = (ms: number, signal?: AbortSignal) => new Promise<void>((res, rej) => {
+  const t = setTimeout(res, ms);
+  signal?.addEventListener("abort", () => { clearTimeout(t); rej(signal.reason ?? new Error("aborted")); }, { once: true });
+});
+
+/**
+ * Waits until the guest answers over SSH, bounded by `timeoutMs`. Ends early, with the
+ * console line as the reason, when the serial console shows the guest cannot boot, and
+ * reports a KVM stall ("paused (unknown)": KVM present but unable to run the guest).
+ */
+export async function waitForGuest(o: {
+  driver: HypervisorDriver; vm: string; access: GuestAccess; timeoutMs: number; signal?: AbortSignal;
+  notBootId?: string; onKvmStall?: () => Promise<void>;
+}): Promise<WaitResult> {
+  const start = Date.now();
+  let lastError = "no address yet";
+  while (Date.now() - start < o.timeoutMs) {
+    const reason = await o.driver.stateReason(o.vm, o.signal);
+    if (/^paused \((unknown|internal error|crashed)/.test(reason) && o.onKvmStall) {
+      await o.onKvmStall();
+      continue;
+    }
+    if (/^(shut off|crashed)/.test(reason)) {
+      const tail = await o.driver.readSerialConsole(o.vm).catch(() => "");
+      throw new GuestNeverBootedError(`VM '${o.vm}' stopped while booting (${reason})`, fatalConsoleLine(tail), consoleTail(tail));
+    }
+    const consoleText = await o.driver.readSerialConsole(o.vm).catch(() => "");
+    const fatal = fatalConsoleLine(consoleText);
+    if (fatal) throw new GuestNeverBootedError(`VM '${o.vm}' did not boot: its serial console says "${fatal}"`, fatal, consoleTail(consoleText));
+    const host = o.access.host ?? await o.driver.guestAddress(o.vm, o.signal).catch(() => null);
+    if (host) {
+      const t = new OpenSshTransport({ user: o.access.user, host, port: o.access.port ?? 22, identityFile: o.access.identityFile });
+      try {
+        const r = await t.exec("cat /proc/sys/kernel/random/boot_id", { timeoutMs: 15_000, signal: o.signal });
+        const bootId = r.stdout.trim();
+        if (r.code === 0 && bootId && bootId !== o.notBootId) return { transport: t, address: host, bootId, seconds: (Date.now() - start) / 1000 };
+        lastError = r.code === 0 ? `guest still has boot id ${bootId}` : `ssh: ${r.stderr.trim().split("\n").pop() ?? "no answer"}`;
+      } catch (e) {
+        lastError = errorMessage(e);
+      }
+    }
+    await sleep(2000, o.signal);
+  }
+  const tail = await o.driver.readSerialConsole(o.vm).catch(() => "");
+  throw new GuestNeverBootedError(
+    `VM '${o.vm}' did not answer over SSH within ${Math.round(o.timeoutMs / 1000)} s (${lastError})`,
+    fatalConsoleLine(tail), consoleTail(tail),
+  );
+}
+
+/**
+ * Defines and starts a marked VM and waits for its guest. If KVM was chosen but stalls the
+ * guest, the VM is redefined for TCG and booted again; the handle's accel says which ran.
+ */
+export async function launchVm(o: {
+  driver: HypervisorDriver; spec: DefineVmSpec; access: Omit<GuestAccess, "host">; timeoutMs?: number; signal?: AbortSignal;
+}): Promise<{ handle: VmHandle; wait: WaitResult }> {
+  const handle = await o.driver.defineVm(o.spec, o.signal);
+  await o.driver.lifecycle(handle.name, "start", o.signal);
+  const wait = await waitForGuest({
+    driver: o.driver, vm: handle.name, access: o.access, timeoutMs: o.timeoutMs ?? 180_000, signal: o.signal,
+    onKvmStall: handle.accel === "kvm" ? async () => {
+      await o.driver.lifecycle(handle.name, "destroy", o.signal);
+      await o.driver.redefineAsTcg(handle.name, o.signal);
+      handle.accel = "tcg";
+      await o.driver.lifecycle(handle.name, "start", o.signal);
+    } : undefined,
+  });
+  return { handle, wait };
+}

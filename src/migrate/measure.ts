@@ -1,0 +1,24 @@
+import { stat } from "node:fs/promises";
+
+/**
+ * Bytes a file really occupies (allocated blocks, capped by its length): a sparse raw or
+ * qcow2 image is counted by the data it holds, which is what a tool reads or writes.
+ */
+export async function allocatedBytes(path: string): Promise<number> {
+  const s = await stat(path);
+  return Math.min(s.size, s.blocks * 512);
+}
+
+export async function totalAllocated(paths: readonly string[]): Promise<number> {
+  let n = 0;
+  for (const p of paths) n += await allocatedBytes(p).catch(() => 0);
+  return n;
+}
+
+/** Human size: 1.5 GiB, 660 MiB, 12 KiB. */
+export function formatBytes(n: number): string {
+  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+  let v = n, i = 0;
+  while (v >= 1024 && i < units.length - 1) { v /= 1024; i++; }
+  return `${i === 0 ? v : v.toFixed(v >= 100 ? 0 : 1)} ${units[i]}`;
+}

@@ -1,0 +1,107 @@
+import { mkdir } from "node:fs/promises";
+import { join } from "node:path";
+import { libguestfsEnv } from "../../adapt/guestfs.js";
+import { TIOSA_XMLNS } from "../../descriptors/libvirt-xml.js";
+import type { LibvirtDriver } from "../../hypervisor/libvirt/driver.js";
+import { POOL_ROOT } from "../../hypervisor/libvirt/driver.js";
+import { run } from "../../util/exec.js";
+import { allocatedBytes, totalAllocated } from "../measure.js";
+import type { Artifact, StepContext, StepRunner } from "../types.js";
+import { packageDisks } from "./take-disks.js";
+
+const V2V_TIMEOUT_MS = 90 * 60_000;
+
+/**
+ * virt-v2v rewrites the guest for KVM (virtio drivers in the initramfs, bootloader,
+ * guest agent) from `-i disk|libvirtxml|ova` to `-o local` (libvirt XML + qcow2 in the
+ * step's directory) or `-o libvirt` (a domain defined on the target, in this run's pool,
+ * then marked with the run id so `tiosa cleanup` finds it).
+ */
+export const runVirtV2v: StepRunner = async (input, step, ctx) => {
+  const m = /^v2v:(disk|libvirtxml|ova)>(local|libvirt)$/.exec(step.tool.id);
+  if (!m) throw new Error(`unknown virt-v2v tool ${step.tool.id}`);
+  const [, inMode, outMode] = m as unknown as [string, "disk" | "libvirtxml" | "ova", "local" | "libvirt"];
+  const inArgs = inputArgs(inMode, input);
+  const env = await libguestfsEnv(ctx.signal);
+  // Its overlays go in the work directory (removed with it); the appliance cache stays shared.
+  const tmp = join(ctx.stepDir, "tmp");
+  await mkdir(tmp, { recursive: true });
+  env.TMPDIR = tmp;
+  env.LIBGUESTFS_CACHEDIR ??= "/var/tmp";
+  const bytesRead = input.packagePath && inMode !== "libvirtxml"
+    ? await allocatedBytes(input.packagePath)
+    : await totalAllocated(input.disks.map((d) => d.path));
+
+  if (outMode === "local") {
+    const outDir = join(ctx.stepDir, "out");
+    await mkdir(outDir);
+    await v2v([...inArgs, "-o", "local", "-os", outDir, "-of", "qcow2", "-on", ctx.targetName], env, ctx);
+    const xmlPath = join(outDir, `${ctx.targetName}.xml`);
+    const { disks, hardware } = await packageDisks(xmlPath, ctx.workDir, ctx.signal);
+    const output: Artifact = { kind: "pkg:libvirt-xml", disks, packagePath: xmlPath, vmName: null };
+    return { output, bytesRead, bytesWritten: await totalAllocated([xmlPath, ...disks.map((d) => d.path)]), hardware };
+  }
+
+  const driver = ctx.target.driver;
+  const pool = await ensureRunPool(driver, ctx.signal);
+  const network = await ensureRunNetwork(driver, ctx.signal);
+  const name = driver.domainName(ctx.targetName);
+  await v2v([...inArgs, "-o", "libvirt", "-oc", ctx.target.uri, "-os", pool, "-of", "qcow2", "-on", name,
+    ...(network ? ["--network", network] : [])], env, ctx);
+  // virt-v2v knows nothing of tiosa's marker: add it before anything else can fail.
+  await driver.virsh.ok(["metadata", "--config", "--uri", TIOSA_XMLNS, "--key", "tiosa", "--set", `<run id="${driver.runId}" family="${ctx.target.family.name}"/>`, "--", name], { signal: ctx.signal });
+  if ((await driver.accel(ctx.signal)) === "tcg" && /<domain type=(['"])kvm\1/.test(await driver.domainXml(name, ctx.signal, true))) {
+    await driver.redefineAsTcg(name, ctx.signal);
+  }
+  const volumes = await driver.diskSources(name, ctx.signal);
+  return {
+    output: { kind: step.output, disks: [], packagePath: null, vmName: name },
+    bytesRead,
+    bytesWritten: driver.local ? await totalAllocated(volumes) : 0,
+  };
+};
+
+function inputArgs(mode: "disk" | "libvirtxml" | "ova", input: Artifact): string[] {
+  if (mode === "disk") {
+    if (input.disks.length !== 1) throw new Error(`virt-v2v -i disk takes one disk; the route has ${input.disks.length}`);
+    return ["-i", "disk", "-if", input.disks[0]!.format, input.disks[0]!.path];
+  }
+  if (!input.packagePath) throw new Error(`virt-v2v -i ${mode}: no package in the input`);
+  return ["-i", mode, input.packagePath];
+}
+
+async function v2v(args: string[], env: NodeJS.ProcessEnv, ctx: StepContext): Promise<void> {
+  ctx.log(`virt-v2v ${args.join(" ")}`);
+  const r = await run("virt-v2v", args, { env, timeoutMs: V2V_TIMEOUT_MS, signal: ctx.signal });
+  if (r.code === 0) return;
+  const tail = `${r.stdout}\n${r.stderr}`.trim().split("\n").filter((l) => l.trim()).slice(-6).join("\n");
+  throw new Error(`virt-v2v ${r.timedOut ? `timed out after ${V2V_TIMEOUT_MS / 60_000} min` : `failed (exit ${r.code})`}:\n${tail}`);
+}
+
+/**
+ * The run's storage pool, where `-o libvirt` puts its disks. The driver creates it on its
+ * first defineVm (a private method); the same name and path are used here so that the
+ * driver's cleanup removes it either way.
+ */
+async function ensureRunPool(driver: LibvirtDriver, signal?: AbortSignal): Promise<string> {
+  const pool = driver.poolName;
+  const internal = driver as unknown as { ensurePool?: (s?: AbortSignal) => Promise<void> };
+  if (typeof internal.ensurePool === "function") {
+    await internal.ensurePool.call(driver, signal);
+    return pool;
+  }
+  if ((await driver.virsh.raw(["pool-info", pool], { signal })).code !== 0) {
+    await driver.virsh.ok(["pool-define-as", pool, "dir", "--target", `${POOL_ROOT}/${pool}`], { signal });
+    await driver.virsh.ok(["pool-build", pool], { signal });
+    await driver.virsh.ok(["pool-start", pool], { signal });
+  }
+  return pool;
+}
+
+/** The run's NAT network with DHCP (driver-private too); null leaves virt-v2v's default mapping. */
+async function ensureRunNetwork(driver: LibvirtDriver, signal?: AbortSignal): Promise<string | null> {
+  const internal = driver as unknown as { ensureNetwork?: (s?: AbortSignal) => Promise<void> };
+  if (typeof internal.ensureNetwork !== "function") return null;
+  await internal.ensureNetwork.call(driver, signal);
+  return driver.networkName;
+}

@@ -1,0 +1,50 @@
+import type { CellReport, ReportModel } from "./model.js";
+
+/** Wording shared by the reporters, so every format says the same thing. */
+
+export const LEGEND = [
+  ["SUCCESS", "every test passed"],
+  ["WARNING", "moved and works, with changes (see the tests)"],
+  ["FAILURE", "did not move or does not work"],
+  ["NO ROUTE", "no tool moves this pair: a tool-support failure"],
+  ["NO RESULT", "not run yet"],
+  ["~", "unstable: the cycles disagree (the cell counts as its worst cycle)"],
+] as const;
+
+export const STEP_STATE_MARK: Record<string, string> = { done: "ok", failed: "FAILED", skipped: "skipped", running: "running", "not run": "-" };
+
+export function routeList(c: CellReport): string {
+  return c.routes.map((r) => `${r.id}${r.id === c.bestRoute ? "*" : ""}: ${r.verdict ?? "no result"}${r.stability.stable ? "" : " ~"}`).join(", ");
+}
+
+export function cellShort(c: CellReport): string {
+  return `${c.label}${c.unstable ? " ~" : ""}`;
+}
+
+export function runLine(m: ReportModel): string {
+  const r = m.run;
+  return `run ${r.id} (campaign ${r.campaign}), started ${r.startedAt}${r.finishedAt ? `, finished ${r.finishedAt}` : ""}, ${r.complete ? "complete" : `INCOMPLETE (${m.progress.done + m.progress.failed}/${m.progress.jobs} jobs finished)`}, ${m.cycles} cycle${m.cycles === 1 ? "" : "s"}, tiosa ${r.tiosaVersion}`;
+}
+
+export function formatDuration(ms: number | null): string {
+  if (ms === null) return "";
+  if (ms < 1000) return `${ms} ms`;
+  const s = ms / 1000;
+  return s < 120 ? `${s.toFixed(1)} s` : `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;
+}
+
+export function formatBytes(n: number | null): string {
+  if (n === null) return "";
+  if (n < 1024) return `${n} B`;
+  const units = ["KiB", "MiB", "GiB", "TiB"];
+  let v = n / 1024, i = 0;
+  while (v >= 1024 && i < units.length - 1) { v /= 1024; i++; }
+  return `${v.toFixed(1)} ${units[i]}`;
+}
+
+/** The test verdict as shown: waived and capped rows say so. */
+export function testVerdictText(t: { verdict: string; waived?: { justification: string } | undefined; capped?: { max: string } | undefined; ruleVerdict?: string | undefined }): string {
+  if (t.waived) return `${t.verdict} (waived)`;
+  if (t.capped) return `${t.verdict} (capped from ${t.ruleVerdict ?? "?"})`;
+  return t.verdict;
+}

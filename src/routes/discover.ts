@@ -1,0 +1,97 @@
+import { UserError } from "../errors.js";
+import { FAMILIES, isFamily, type ArtifactKind, type Family } from "./artifacts.js";
+import type { ToolSpec } from "./tool.js";
+import { ALL_TOOLS } from "./tools/index.js";
+
+export interface RouteStep {
+  tool: ToolSpec;
+  input: ArtifactKind;
+  output: ArtifactKind;
+}
+
+export interface Route {
+  /** Stable: the tool ids joined by "+" (same tools, same id, whatever else is installed). */
+  id: string;
+  /** Human: the tool names joined by " -> ". */
+  name: string;
+  from: Family;
+  to: Family;
+  steps: RouteStep[];
+  /** Some step takes minutes (virt-v2v). */
+  slow: boolean;
+  binaries: string[];
+}
+
+export interface DiscoverOptions {
+  /** Longest chain considered (export and import included). Default 5. */
+  maxSteps?: number;
+  tools?: readonly ToolSpec[];
+}
+
+/**
+ * Every chain of tools from a stopped VM of family `from` to a VM defined on family `to`,
+ * up to `maxSteps`. Pure: no tool is run or looked up. Chains that only add work are
+ * dropped: an artifact kind is never produced twice (except by a guest-rewriting tool such
+ * as virt-v2v, at most once per route), two format conversions never follow each other
+ * (qemu-img goes from any format to any other in one step), and no tool is fed through a
+ * detour when an earlier artifact of the chain was already what it takes.
+ */
+export function discoverRoutes(from: Family, to: Family, opts: DiscoverOptions = {}): Route[] {
+  const maxSteps = opts.maxSteps ?? 5;
+  const tools = (opts.tools ?? ALL_TOOLS).filter((t) =>
+    (t.onlyFrom === undefined || t.onlyFrom.includes(from)) && (t.onlyToward === undefined || t.onlyToward.includes(to)));
+  const start: ArtifactKind = `vm:${from}`;
+  const goal: ArtifactKind = `vm:${to}`;
+  const found = new Map<string, Route>();
+
+  const walk = (kind: ArtifactKind, steps: RouteStep[], seen: Set<ArtifactKind>, rewrote: boolean) => {
+    if (steps.length >= maxSteps) return;
+    const last = steps[steps.length - 1];
+    for (const tool of tools) {
+      if (!tool.inputs.includes(kind)) continue;
+      const out = tool.output;
+      if (out.startsWith("vm:") && out !== goal) continue;
+      if (out !== goal && seen.has(out) && !tool.transformsGuest) continue;
+      if (tool.transformsGuest && rewrote) continue;
+      if (last?.tool.isFormatConversion && tool.isFormatConversion) continue;
+      // A detour: this tool could have taken an artifact produced earlier in the chain.
+      // Artifacts from before a guest rewrite (virt-v2v) hold the old guest, so they do not count.
+      let rewriteAt = -1;
+      steps.forEach((s, i) => { if (s.tool.transformsGuest) rewriteAt = i; });
+      if (steps.slice(rewriteAt + 1, -1).some((s) => tool.inputs.includes(s.output))) continue;
+      const next = [...steps, { tool, input: kind, output: out }];
+      if (out === goal) {
+        const route = makeRoute(from, to, next);
+        found.set(route.id, route);
+        continue;
+      }
+      walk(out, next, new Set([...seen, out]), rewrote || tool.transformsGuest === true);
+    }
+  };
+  walk(start, [], new Set([start]), false);
+  return [...found.values()].sort((a, b) => a.steps.length - b.steps.length || a.id.localeCompare(b.id));
+}
+
+function makeRoute(from: Family, to: Family, steps: RouteStep[]): Route {
+  return {
+    id: steps.map((s) => s.tool.id).join("+"),
+    name: steps.map((s) => s.tool.name).join(" -> "),
+    from, to, steps,
+    slow: steps.some((s) => s.tool.slow === true),
+    binaries: [...new Set(steps.flatMap((s) => s.tool.binaries))].sort(),
+  };
+}
+
+export function parseFamily(s: string | undefined, option: string): Family {
+  if (!s) throw new UserError(`${option} is required; one of: ${FAMILIES.join(", ")}`);
+  const f = s.toLowerCase();
+  if (!isFamily(f)) throw new UserError(`${option} ${s}: unknown family; one of: ${FAMILIES.join(", ")}`);
+  return f;
+}
+
+export function findRoute(from: Family, to: Family, id: string): Route {
+  const routes = discoverRoutes(from, to);
+  const r = routes.find((x) => x.id === id);
+  if (!r) throw new UserError(`route ${id}: no such route from ${from} to ${to}; known: ${routes.map((x) => x.id).join(", ")}`);
+  return r;
+}

@@ -1,0 +1,114 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { main } from "../../src/cli/main.js";
+import { waitForGuest } from "../../src/hypervisor/launch.js";
+import { migrate } from "../../src/migrate/migrate.js";
+import { discoverRoutes } from "../../src/routes/discover.js";
+import { URI, assertRunGone, defineSource, moveAndBoot, skipNoQemu } from "./migrate-support.js";
+
+/**
+ * Sequence 2 on real tools: the debian-12 guest defined on the local libvirt with one
+ * family's hardware is moved over every route between kvm and vmware that needs no
+ * virt-v2v (those are in migrate-virt-v2v.test.ts) and must boot on the target: SSH
+ * answers with the image's key. The kvm source is booted first so that step 4 has a
+ * running guest to shut down.
+ */
+
+test("kvm -> vmware: a running debian-12 is stopped, moved over every route, and boots with VMware hardware", { skip: skipNoQemu, timeout: 30 * 60_000 }, async () => {
+  const src = await defineSource("kvm");
+  try {
+    await src.driver.lifecycle(src.vm, "start");
+    const before = await waitForGuest({ driver: src.driver, vm: src.vm, access: { user: "root", identityFile: src.image.sshPrivateKeyPath }, timeoutMs: 300_000 });
+    const routes = discoverRoutes("kvm", "vmware").filter((r) => !r.slow);
+    assert.ok(routes.length >= 1);
+    for (const [i, r] of routes.entries()) {
+      const moved = await moveAndBoot(src, "vmware", r.id);
+      if (i === 0) {
+        assert.equal(moved.result.stop.was, "running");
+        assert.equal(moved.result.stop.how, "shutdown", "the guest agent/ACPI shutdown worked within the bounded wait");
+      }
+      assert.notEqual(moved.bootId, before.bootId, "a new boot, on the target");
+      assert.equal(moved.result.sourceFamily, "kvm");
+      const xml = moved.targetXml;
+      assert.match(xml, /model='vmpvscsi'/);
+      assert.match(xml, /<model type='vmxnet3'\/>/);
+      assert.match(xml, /type='vmdk'/);
+      const imp = moved.result.steps.at(-1)!;
+      assert.equal(imp.tool, "import-ova");
+      assert.ok(imp.bytesRead > 100 * 2 ** 20, `import read ${imp.bytesRead} bytes: the OVA of a real guest`);
+      for (const s of moved.result.steps.filter((x) => x.tool !== "take-disks")) assert.ok(s.bytesWritten > 0, `${s.tool} wrote nothing`);
+      assert.ok(moved.result.room.freeDiskBytes! > moved.result.room.neededDiskBytes.actual);
+      assert.equal(moved.result.room.neededMemoryBytes, 1024 * 2 ** 20);
+    }
+  } finally {
+    await src.driver.cleanup();
+    await assertRunGone(src.driver.runId);
+  }
+});
+
+test("vmware -> kvm: every route without virt-v2v moves debian-12 and it boots with KVM hardware", { skip: skipNoQemu, timeout: 30 * 60_000 }, async () => {
+  const src = await defineSource("vmware");
+  try {
+    const routes = discoverRoutes("vmware", "kvm").filter((r) => !r.slow);
+    assert.ok(routes.length >= 1);
+    for (const r of routes) {
+      const moved = await moveAndBoot(src, "kvm", r.id);
+      assert.equal(moved.result.sourceFamily, "vmware");
+      assert.equal(moved.result.stop.how, "none");
+      const xml = moved.targetXml;
+      assert.match(xml, /bus='virtio'/);
+      assert.match(xml, /type='qcow2'/);
+    }
+  } finally {
+    await src.driver.cleanup();
+    await assertRunGone(src.driver.runId);
+  }
+});
+
+test("an abort during the import removes the defined domain, its volumes, pool, network and the work files", { skip: skipNoQemu, timeout: 20 * 60_000 }, async () => {
+  const src = await defineSource("kvm");
+  const workParent = mkdtempSync(join(tmpdir(), "tiosa-migrate-abort-"));
+  const ac = new AbortController();
+  let runId: string | null = null;
+  try {
+    const route = discoverRoutes("kvm", "vmware")[0]!;
+    await assert.rejects(migrate({
+      sourceUri: URI, vm: src.vm, targetUri: URI, family: "vmware", routeId: route.id, workDir: workParent, signal: ac.signal,
+      onStart: (i) => { runId = i.targetRunId; },
+      // The last step has defined the VM on the target when this fires.
+      onStep: (_s, i) => { if (i === route.steps.length - 1) ac.abort(new Error("test abort after the import")); },
+    }), /test abort after the import/);
+    assert.ok(runId);
+    await assertRunGone(runId);
+    assert.deepEqual(readdirSync(workParent), []);
+  } finally {
+    rmSync(workParent, { recursive: true, force: true });
+    await src.driver.cleanup();
+  }
+});
+
+test("tiosa migrate: an unknown route id lists the known ones, a bad family or URI is exit 2", { skip: skipNoQemu, timeout: 5 * 60_000 }, async () => {
+  const src = await defineSource("kvm");
+  const err: string[] = [];
+  const w = process.stderr.write.bind(process.stderr);
+  process.stderr.write = ((s: string) => { err.push(String(s)); return true; }) as typeof process.stderr.write;
+  let codes: number[];
+  try {
+    codes = [
+      await main(["migrate", URI, "--vm", src.vm, "--to", URI, "--family", "vmware", "--route", "no-such-route"]),
+      await main(["migrate", URI, "--vm", src.vm, "--to", URI, "--family", "vbox"]),
+      await main(["migrate", "qemu+ssh://root@192.0.2.1/system", "--vm", src.vm, "--to", URI, "--family", "kvm"]),
+    ];
+  } finally {
+    process.stderr.write = w;
+    await src.driver.cleanup();
+  }
+  const text = err.join("");
+  assert.deepEqual(codes, [2, 2, 2], text);
+  assert.match(text, /route 'no-such-route' does not exist from kvm to vmware; known routes:\n\s+export-libvirt-xml\+take-disks\+qemu-img:qcow2>vmdk\+pack-ova\+import-ova/);
+  assert.match(text, /--family vbox: unknown family/);
+  assert.match(text, /192\.0\.2\.1.*unreachable|did not answer/);
+});

@@ -1,0 +1,65 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { parseBlkInfo, parseDhcpLeases, parseDomIfAddr, parseStatLines, parseVersion, parseNames } from "../../src/hypervisor/libvirt/parse.js";
+import { classify } from "../../src/hypervisor/libvirt/virsh.js";
+import { isLocalUri, LibvirtDriver } from "../../src/hypervisor/libvirt/driver.js";
+import { parseSshEndpoint } from "../../src/hypervisor/guest-ssh.js";
+import { fatalConsoleLine, consoleTail } from "../../src/hypervisor/launch.js";
+import { UserError } from "../../src/errors.js";
+
+// Output of virsh 9.0 on this machine (virsh -q).
+test("virsh version gives the hypervisor type and version", () => {
+  const v = parseVersion("Compiled against library: libvirt 9.0.0\nUsing library: libvirt 9.0.0\nUsing API: QEMU 9.0.0\nRunning hypervisor: QEMU 7.2.22\n");
+  assert.deepEqual(v, { library: "9.0.0", hypervisorType: "QEMU", hypervisorVersion: "7.2.22" });
+});
+
+test("domblkinfo, domblkstat and domifstat become numbers", () => {
+  assert.deepEqual(parseBlkInfo("Capacity:       67108864\nAllocation:     204800\nPhysical:       204800\n"), { capacityBytes: 67108864, allocationBytes: 204800, physicalBytes: 204800 });
+  const s = parseStatLines("vda rd_req 31\nvda rd_bytes 1052672\nvda wr_req 0\nvda wr_bytes 0\nvda errs 0\n");
+  assert.equal(s.get("rd_bytes"), 1052672);
+  assert.equal(s.get("rd_req"), 31);
+  assert.equal(parseStatLines("vnet0 rx_bytes 90\nvnet0 rx_packets 1\n").get("rx_bytes"), 90);
+});
+
+test("domifaddr and DHCP leases give the guest's IPv4 address by MAC", () => {
+  assert.deepEqual(parseDomIfAddr(" vnet0      52:54:00:0a:d0:eb    ipv4         192.168.154.177/24\n"), [{ name: "vnet0", mac: "52:54:00:0a:d0:eb", protocol: "ipv4", address: "192.168.154.177/24" }]);
+  assert.deepEqual(parseDomIfAddr(" lo         00:00:00:00:00:00    ipv4         127.0.0.1/8\n -          -                    ipv6         ::1/128\n").length, 1);
+  assert.deepEqual(parseDhcpLeases(" 2026-11-23 03:41:02   52:54:00:0a:d0:eb   ipv4       192.168.154.177/24   tiny       01:52:54:00:0a:d0:eb\n"),
+    [{ mac: "52:54:00:0a:d0:eb", protocol: "ipv4", address: "192.168.154.177/24", hostname: "tiny" }]);
+  assert.deepEqual(parseNames("a\n\n b \n"), ["a", "b"]);
+});
+
+test("virsh failures that are the user's become UserErrors naming the URI or VM", () => {
+  const r = (stderr: string) => ({ code: 1, signal: null, stdout: "", stderr, timedOut: false, durationMs: 1 });
+  const unreachable = classify("qemu+ssh://root@10.9.9.9/system", ["version"], r("error: failed to connect to the hypervisor\nerror: Cannot recv data: ssh: connect to host 10.9.9.9 port 22: No route to host: Connection reset by peer\n"));
+  assert.ok(unreachable instanceof UserError);
+  assert.match(unreachable.message, /hypervisor 'qemu\+ssh:\/\/root@10\.9\.9\.9\/system' is unreachable/);
+  const missing = classify("qemu:///system", ["dumpxml", "nope"], r("error: failed to get domain 'nope'\n"));
+  assert.ok(missing instanceof UserError);
+  assert.equal(missing.message, "VM 'nope' does not exist on 'qemu:///system'");
+  const other = classify("qemu:///system", ["start", "x"], r("error: internal error: qemu unexpectedly closed the monitor\n"));
+  assert.ok(!(other instanceof UserError));
+});
+
+test("local and remote URIs are told apart; a non-URI is refused", () => {
+  assert.equal(isLocalUri("qemu:///system"), true);
+  assert.equal(isLocalUri("test:///default"), true);
+  assert.equal(isLocalUri("qemu+ssh://root@10.250.0.2/system?keyfile=/k"), false);
+  assert.throws(() => new LibvirtDriver("/etc/passwd"), UserError);
+  assert.match(new LibvirtDriver("qemu:///system", "0123abcd").domainName("vm"), /^tiosa-0123abcd-vm$/);
+});
+
+test("--ssh user@host[:port] is parsed strictly", () => {
+  assert.deepEqual(parseSshEndpoint("root@10.0.0.5:2222", "/k"), { user: "root", host: "10.0.0.5", port: 2222, identityFile: "/k" });
+  assert.deepEqual(parseSshEndpoint("me@[fd00::2]", "/k"), { user: "me", host: "fd00::2", port: 22, identityFile: "/k" });
+  assert.throws(() => parseSshEndpoint("root@host;rm -rf /", "/k"), UserError);
+  assert.throws(() => parseSshEndpoint("-oProxyCommand=x@h", "/k"), UserError);
+  assert.throws(() => parseSshEndpoint("root@h:70000", "/k"), /out of range/);
+});
+
+test("a console that shows the root disk missing is recognised as a guest that will not boot", () => {
+  const text = "Begin: Running /scripts/local-block ... done.\r\n\x1b[0mGave up waiting for root file system device.\r\nALERT!  LABEL=root does not exist.  Dropping to a shell!\r\n";
+  assert.equal(fatalConsoleLine(text), "ALERT!  LABEL=root does not exist.  Dropping to a shell!");
+  assert.equal(fatalConsoleLine("Debian GNU/Linux 12 debian ttyS0\nlogin:"), null);
+  assert.equal(consoleTail(text, 1), "ALERT!  LABEL=root does not exist.  Dropping to a shell!");
+});
