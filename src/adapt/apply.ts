@@ -4,7 +4,7 @@ import type { GuestTransport } from "../guest/transport.js";
 import { factsScript, parseFacts, type GuestFacts } from "./facts.js";
 import { runScriptOffline } from "./guestfs.js";
 import type { AdaptPlan } from "./plan.js";
-import { applyScript, listScript, OK_MARKER, runUndoScript, UNDO_OK_MARKER, ADAPT_STATE_DIR } from "./scripts.js";
+import { applyScript, listScript, type InitramfsStrategy, OK_MARKER, runUndoScript, UNDO_OK_MARKER, ADAPT_STATE_DIR } from "./scripts.js";
 
 /**
  * Where the adaptation runs: inside the running source guest through its transport (fastest:
@@ -61,10 +61,10 @@ export function changesDocument(plan: AdaptPlan, id: string, via: AdaptSource["k
 }
 
 /** Applies a plan; on any failure the guest script undoes itself before returning. */
-export async function applyPlan(src: AdaptSource, plan: AdaptPlan, opts: { id?: string; signal?: AbortSignal } = {}): Promise<ApplyResult> {
+export async function applyPlan(src: AdaptSource, plan: AdaptPlan, opts: { id?: string; signal?: AbortSignal; initramfs?: InitramfsStrategy } = {}): Promise<ApplyResult> {
   const id = opts.id ?? newAdaptId();
   const start = Date.now();
-  const r = await runInGuest(src, applyScript(plan, id, changesDocument(plan, id, src.kind)), { timeoutMs: 30 * 60_000, ...(opts.signal ? { signal: opts.signal } : {}) });
+  const r = await runInGuest(src, applyScript(plan, id, changesDocument(plan, id, src.kind), opts.initramfs ?? "append"), { timeoutMs: 30 * 60_000, ...(opts.signal ? { signal: opts.signal } : {}) });
   if (r.code !== 0 || !r.stdout.includes(OK_MARKER)) {
     const why = (r.stderr.trim() || r.stdout.trim()).split("\n").filter((l) => !/^libguestfs: /.test(l)).slice(-6).join(" | ");
     throw new UserError(`adapting ${describeSource(src)} failed (nothing left changed): ${why}`);

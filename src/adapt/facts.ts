@@ -61,6 +61,8 @@ if command -v lsinitramfs >/dev/null 2>&1 && [ -r "/boot/initrd.img-$REL" ]; the
   lsinitramfs "/boot/initrd.img-$REL" 2>/dev/null | grep -E '\\.ko(\\.(xz|zst|gz))?$' | sed -E 's|.*/||; s/\\.ko(\\.(xz|zst|gz))?$//'
   rm -rf "$TMPDIR"
 fi
+# Archives tiosa appended (lsinitramfs lists only the first compressed one).
+cat /var/lib/tiosa/adapt/*/initramfs-appended 2>/dev/null
 sec fstab; cat /etc/fstab 2>/dev/null
 sec cmdline
 if [ "\${TIOSA_OFFLINE:-0}" = 1 ]; then

@@ -77,6 +77,11 @@ if [ -f "$D/units-disabled" ]; then
   while read -r U; do [ -n "$U" ] && systemctl enable "$U" >/dev/null 2>&1 || true; done < "$D/units-disabled"
 fi
 if [ -e "$D/initrd.img" ]; then cp -a "$D/initrd.img" "$INITRD.tiosa-undo" && mv -f "$INITRD.tiosa-undo" "$INITRD"; fi
+if [ -f "$D/initrd.size" ]; then
+  SIZE=$(cat "$D/initrd.size")
+  if [ "$(head -c "$SIZE" "$INITRD" | sha256sum | cut -d' ' -f1)" = "$(cat "$D/initrd.sha256")" ]; then truncate -s "$SIZE" "$INITRD"
+  else echo "$INITRD changed since the adaptation (rebuilt?): left as it is" >&2; fi
+fi
 rm -rf "$D"
 sync
 echo ${UNDO_OK_MARKER}
@@ -84,7 +89,19 @@ echo ${UNDO_OK_MARKER}
 }
 
 /** The apply script: saves, changes, rebuilds the initramfs, verifies; on any failure it undoes itself. */
-export function applyScript(plan: AdaptPlan, id: string, changesJson: string): string {
+/**
+ * How the initramfs gets the new drivers:
+ * - "append": a small cpio archive with the requisite files (the modules, their modules.*
+ *   tables, the .link files) is appended to the existing initramfs; the kernel unpacks
+ *   concatenated archives in order. Seconds instead of minutes (no recompression), and the
+ *   old blocks stay as they are, so the transferred difference is that archive. Undo
+ *   truncates the file back (after checking its hash).
+ * - "rebuild": update-initramfs -u (the distribution's own way; minutes under emulation).
+ * Both also add the modules to /etc/initramfs-tools/modules, so later rebuilds keep them.
+ */
+export type InitramfsStrategy = "append" | "rebuild";
+
+export function applyScript(plan: AdaptPlan, id: string, changesJson: string, strategy: InitramfsStrategy = "append"): string {
   check("id", id);
   const rel = check("release", plan.kernelRelease);
   const lines: string[] = [
@@ -104,7 +121,9 @@ export function applyScript(plan: AdaptPlan, id: string, changesJson: string): s
     // A hard link keeps the previous initramfs without copying it: update-initramfs writes a new
     // file and renames it over the old name, so the old blocks stay as they are (and add nothing
     // to the transferred difference).
-    'ln "$INITRD" "$D/initrd.img" 2>/dev/null || cp -a "$INITRD" "$D/initrd.img"',
+    ...(strategy === "rebuild"
+      ? ['ln "$INITRD" "$D/initrd.img" 2>/dev/null || cp -a "$INITRD" "$D/initrd.img"']
+      : ['stat -c %s "$INITRD" > "$D/initrd.size"', 'sha256sum < "$INITRD" | cut -d" " -f1 > "$D/initrd.sha256"']),
     'save() { if [ -e "$1" ]; then mkdir -p "$D/files$(dirname "$1")"; cp -a "$1" "$D/files$1"; else mkdir -p "$D/absent$(dirname "$1")"; : > "$D/absent$1"; fi; }',
   ];
   for (const f of touchedFiles(plan, id)) lines.push(`save '${f}'`);
@@ -145,7 +164,8 @@ export function applyScript(plan: AdaptPlan, id: string, changesJson: string): s
         break;
     }
   }
-  if (rebuildInitramfs) {
+  const links = plan.items.flatMap((it) => (it.action === "pin-nic-name" ? linkFiles(it, id).map((l) => l.path) : []));
+  if (rebuildInitramfs && strategy === "rebuild") {
     lines.push('update-initramfs -u -k "$REL" >&2');
     lines.push('[ -s "$INITRD" ] || { echo "update-initramfs left no $INITRD" >&2; exit 4; }');
     if (verifyModules.length > 0) {
@@ -157,6 +177,45 @@ export function applyScript(plan: AdaptPlan, id: string, changesJson: string): s
       lines.push("done");
       lines.push('rm -rf "$T"');
     }
+  } else if (rebuildInitramfs) {
+    lines.push(
+      'command -v cpio >/dev/null || { echo "cpio is not installed in the guest: use the rebuild strategy" >&2; exit 4; }',
+      'T=$(mktemp -d /var/tmp/tiosa-adapt.XXXXXX)',
+      // The initramfs mirrors the root's layout: with merged /usr, lib is a symlink there too,
+      // and an archive entry "lib/" would replace that symlink with a directory.
+      'if [ -L /lib ]; then L=usr/lib; else L=lib; fi',
+      'MD="/lib/modules/$REL"; R="$T/root"; mkdir -p "$R/$L/modules/$REL"',
+      `for M in ${[...new Set(verifyModules)].map((m) => `'${m}'`).join(" ")}; do`,
+      `  PAT=$(printf '%s' "$M" | sed 's/[-_]/[-_]/g')`,
+      '  P=$(sed -n -E "s#^([^:]*/$PAT\\.ko(\\.(xz|zst|gz))?):.*#\\1#p" "$MD/modules.dep" | head -n 1)',
+      '  [ -n "$P" ] && [ -f "$MD/$P" ] || { echo "module $M of kernel $REL not found in $MD" >&2; rm -rf "$T"; exit 4; }',
+      '  mkdir -p "$R/$L/modules/$REL/$(dirname "$P")"; cp "$MD/$P" "$R/$L/modules/$REL/$P"',
+      '  echo "$M" >> "$D/initramfs-appended"',
+      "done",
+      // modprobe's tables (symbols and devname are not needed to load by alias).
+      'for F in "$MD"/modules.*; do case "$F" in *modules.symbols*|*modules.devname) continue;; esac; [ -f "$F" ] && cp "$F" "$R/$L/modules/$REL/"; done',
+    );
+    if (links.length > 0) {
+      lines.push('mkdir -p "$R/$L/systemd/network"');
+      for (const l of links) lines.push(`cp '${l}' "$R/$L/systemd/network/"`);
+    }
+    lines.push(
+      // gzip: every Debian kernel unpacks gzip archives (CONFIG_RD_GZIP=y).
+      '(cd "$R" && find . -mindepth 1 | sed "s|^\\./||" | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) > "$T/append.cpio"',
+      'gzip -9 -n -c "$T/append.cpio" > "$T/append.cpio.gz"',
+      // The kernel looks for the next archive's magic at a 4-byte boundary.
+      'SIZE=$(cat "$D/initrd.size"); PAD=$(( (4 - SIZE % 4) % 4 ))',
+      '[ "$PAD" -eq 0 ] || head -c "$PAD" /dev/zero >> "$INITRD"',
+      'cat "$T/append.cpio.gz" >> "$INITRD"',
+      'EXPECT=$(( SIZE + PAD + $(stat -c %s "$T/append.cpio.gz") ))',
+      '[ "$(stat -c %s "$INITRD")" -eq "$EXPECT" ] || { echo "appending to $INITRD failed" >&2; rm -rf "$T"; exit 4; }',
+      'cpio -it --quiet < "$T/append.cpio" > "$T/list"',
+      `for M in ${[...new Set(verifyModules)].map((m) => `'${m}'`).join(" ")}; do`,
+      `  PAT=$(printf '%s' "$M" | sed 's/[-_]/[-_]/g')`,
+      '  grep -Eq "/$PAT\\.ko(\\.(xz|zst|gz))?\\$" "$T/list" || { echo "module $M is not in the appended archive" >&2; rm -rf "$T"; exit 4; }',
+      "done",
+      'rm -rf "$T"',
+    );
   }
   lines.push(writeFile("$D/changes.json", changesJson));
   lines.push("sync", "DONE=1", `echo ${OK_MARKER}`);

@@ -39,6 +39,10 @@ export interface FailureInput {
   target: Snapshot | null;
   /** Evidence recorded for the case; console text already read from its file. */
   evidence: CauseEvidence[];
+  /** Sequence 1 found a hypervisor of the case not ready (unreachable, resources not exposed). */
+  notReady?: { hypervisor: string; detail: string | null };
+  /** Why the runner gave the case up when no step failed (e.g. aborted, timed out between steps). */
+  jobDetail?: string | null;
 }
 
 /** Serial console lines that mean the guest will never come up (issue 8; lab findings). */
@@ -87,6 +91,9 @@ export function classifyFailure(f: FailureInput): Cause {
   });
 
   const failed = f.steps.find((s) => s.state === "failed");
+  if (!failed && !f.evaluation && f.notReady) {
+    return { class: "hypervisor", reason: `Sequence 1: hypervisor '${f.notReady.hypervisor}' is not ready${f.notReady.detail ? `: ${f.notReady.detail}` : ""}`, evidence: [] };
+  }
   if (failed && !f.evaluation) {
     const what = `step ${failed.no} (${failed.name}) failed${failed.detail ? `: ${failed.detail}` : ""}`;
     const stepEvidence = f.evidence.filter((e) => e.stepNo === failed.no);
@@ -125,5 +132,6 @@ export function classifyFailure(f: FailureInput): Cause {
   const os = failures.filter((t) => t.level !== "hypervisor");
   if (os.length) return { class: "os", reason: `${os.map((t) => `${t.id} ${t.name} (${t.reason})`).join("; ")}`, evidence: [] };
   if (e && e.os.verdict === "FAILURE") return { class: "os", reason: e.os.reason, evidence: [] };
+  if (!e && !failed) return { class: "tool", reason: `the case did not complete: ${f.jobDetail ?? "no step failed and no evaluation was made"}`, evidence: [] };
   return { class: "os", reason: failed ? `step ${failed.no} (${failed.name}) failed` : "FAILURE without a failed test", evidence: [] };
 }

@@ -3,15 +3,16 @@ import { commands } from "./commands/index.js";
 import type { Command, CommandContext } from "./command.js";
 import { ExitCode, isUserError, errorMessage } from "../errors.js";
 
-function helpText(): string {
-  const width = Math.max(...commands.map((c) => c.name.length));
+async function helpText(): Promise<string> {
+  const loaded = await Promise.all(commands.map((c) => c.load()));
+  const width = Math.max(...loaded.map((c) => c.name.length));
   const lines = [
     "tiosa: Testing Interoperability on OS and Application level",
     "",
     "Usage: tiosa COMMAND [ARGS] [--format table|json]",
     "",
     "Commands:",
-    ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    ...loaded.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
     "",
     "Exit status: 0 SUCCESS, 10 WARNING, 20 FAILURE, 2 bad input or unreachable target, 1 internal error.",
     "Run `tiosa COMMAND --help` for a command's arguments.",
@@ -41,18 +42,19 @@ export async function main(argv: string[], io?: { out?: (s: string) => void; err
   const err = io?.err ?? ((s: string) => process.stderr.write(s.endsWith("\n") ? s : s + "\n"));
   const [name, ...rest] = argv;
   if (!name || name === "help" || name === "--help" || name === "-h") {
-    out(helpText());
+    out(await helpText());
     return name ? ExitCode.SUCCESS : ExitCode.BAD_INPUT;
   }
   if (name === "--version") {
     out(await version());
     return ExitCode.SUCCESS;
   }
-  const command = commands.find((c) => c.name === name);
-  if (!command) {
+  const entry = commands.find((c) => c.name === name);
+  if (!entry) {
     err(`tiosa: unknown command '${name}'. Run 'tiosa help' for the list.`);
     return ExitCode.BAD_INPUT;
   }
+  const command = await entry.load();
   let parsed;
   try {
     parsed = parseArgs({

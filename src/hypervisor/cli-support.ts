@@ -53,6 +53,14 @@ export function guestAccessOption(ctx: CommandContext): { access: GuestAccess; e
   return { access: { user: e.user, host: e.host, port: e.port, identityFile: identity }, endpoint: e };
 }
 
+/** `--boot-timeout SECONDS`: how long a reboot or restore may take before the test fails. */
+export function bootTimeoutOption(ctx: CommandContext): number {
+  const v = optString(ctx, "boot-timeout");
+  if (v === undefined) return 300_000;
+  if (!/^\d{1,5}$/.test(v) || Number(v) < 10) throw new UserError(`--boot-timeout '${v}': give whole seconds, at least 10`);
+  return Number(v) * 1000;
+}
+
 export async function ensureDir(dir: string): Promise<string> {
   await mkdir(dir, { recursive: true });
   return dir;

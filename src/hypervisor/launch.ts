@@ -12,6 +12,9 @@ export const FATAL_CONSOLE = [
   /Boot failed: .*/,
 ];
 
+/** A kvm guest whose serial console stays empty this long is taken as KVM unable to run it. */
+export const KVM_SILENCE_MS = 30_000;
+
 export class GuestNeverBootedError extends UserError {
   constructor(message: string, readonly consoleLine: string | null, readonly consoleTail: string) {
     super(message);
@@ -63,12 +66,20 @@ export async function waitForGuest(o: {
   driver: HypervisorDriver; vm: string; access: GuestAccess; timeoutMs: number; signal?: AbortSignal;
   notBootId?: string; onKvmStall?: () => Promise<void>;
 }): Promise<WaitResult> {
-  const start = Date.now();
+  let start = Date.now();
   let lastError = "no address yet";
+  let stallChecked = false;
   while (Date.now() - start < o.timeoutMs) {
     const reason = await o.driver.stateReason(o.vm, o.signal);
-    if (/^paused \((unknown|internal error|crashed)/.test(reason) && o.onKvmStall) {
+    // KVM that cannot run the guest shows either as "paused (unknown)" or as a guest that
+    // never writes a byte to its serial console (measured: GRUB prints nothing under the shim).
+    const silent = !stallChecked && o.onKvmStall && Date.now() - start > KVM_SILENCE_MS
+      && (await o.driver.readSerialConsole(o.vm).catch(() => "x")).length === 0;
+    if (silent) stallChecked = true;
+    if ((/^paused \((unknown|internal error|crashed)/.test(reason) || silent) && o.onKvmStall) {
       await o.onKvmStall();
+      o = { ...o, onKvmStall: undefined };
+      start = Date.now();
       continue;
     }
     if (/^(shut off|crashed)/.test(reason)) {
@@ -92,10 +103,12 @@ export async function waitForGuest(o: {
     }
     await sleep(2000, o.signal);
   }
-  const tail = await o.driver.readSerialConsole(o.vm).catch(() => "");
+  const text = await o.driver.readSerialConsole(o.vm).catch(() => "");
+  const tail = consoleTail(text);
+  const last = tail.split("\n").slice(-2).join(" | ");
   throw new GuestNeverBootedError(
-    `VM '${o.vm}' did not answer over SSH within ${Math.round(o.timeoutMs / 1000)} s (${lastError})`,
-    fatalConsoleLine(tail), consoleTail(tail),
+    `VM '${o.vm}' did not answer over SSH within ${Math.round(o.timeoutMs / 1000)} s (${lastError})${last ? `; last console output: ${last}` : ""}`,
+    fatalConsoleLine(text), tail,
   );
 }
 

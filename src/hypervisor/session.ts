@@ -16,10 +16,10 @@ export async function openTestContext(o: {
   ctx: Pick<CommandContext, "err" | "signal">; bootTimeoutMs?: number;
 }): Promise<HypervisorTestContext> {
   const state = await o.driver.state(o.vm, o.ctx.signal);
-  const bootTimeoutMs = o.bootTimeoutMs ?? 180_000;
+  const bootTimeoutMs = o.bootTimeoutMs ?? 300_000;
   let guest;
   if (state === "running") {
-    const w = await waitForGuest({ driver: o.driver, vm: o.vm, access: o.access, timeoutMs: 60_000, signal: o.ctx.signal });
+    const w = await waitForGuest({ driver: o.driver, vm: o.vm, access: o.access, timeoutMs: Math.min(bootTimeoutMs, 120_000), signal: o.ctx.signal });
     guest = w.transport;
   } else {
     if (!o.access.host && state !== "shut off" && state !== "saved" && state !== "paused") {

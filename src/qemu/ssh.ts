@@ -8,7 +8,18 @@ export interface SshResult { code: number | null; stdout: string; stderr: string
  */
 export async function sshRun(o: {
   port: number; privateKeyPath: string; user?: string; command: string[]; timeoutMs?: number; signal?: AbortSignal;
+  /** Tries when ssh itself fails (status 255: connection or handshake, e.g. a guest slowed down by TCG); default 3. */
+  attempts?: number;
 }): Promise<SshResult> {
+  const attempts = o.attempts ?? 3;
+  for (let i = 1; ; i++) {
+    const r = await sshOnce(o);
+    if (r.code !== 255 || i >= attempts || /Permission denied/.test(r.stderr) || o.signal?.aborted) return r;
+    await new Promise((res) => setTimeout(res, 2000));
+  }
+}
+
+async function sshOnce(o: { port: number; privateKeyPath: string; user?: string; command: string[]; timeoutMs?: number; signal?: AbortSignal }): Promise<SshResult> {
   const r = await run("ssh", [
     "-i", o.privateKeyPath, "-p", String(o.port),
     "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR",

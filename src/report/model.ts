@@ -1,7 +1,7 @@
 import { readFileSync, statSync, openSync, readSync, closeSync } from "node:fs";
 import type { RunStore, StepRecord, EvidenceRecord, JobRecord } from "../campaign/store.js";
 import type { Plan, CaseJob, CaptureJob } from "../campaign/plan.js";
-import { SEQUENCE2_STEPS } from "../campaign/plan.js";
+import { SEQUENCE2_STEPS, readinessId } from "../campaign/plan.js";
 import { routeStability, type CycleOutcome, type Stability } from "../campaign/stability.js";
 import { classifyFailure, CAUSE_LABELS, type Cause, type CauseClass, type CauseEvidence } from "../campaign/causes.js";
 import { cellVerdict, type CellStatus } from "../campaign/matrix.js";
@@ -206,9 +206,9 @@ export function buildReportModel(store: RunStore): ReportModel {
     const evaluation = store.evaluation(cj.id);
     const target = store.snapshot(cj.id, "target");
     accel ??= target?.subject?.accel ?? null;
-    // A case whose shared capture failed cannot run: it failed at the capture's step.
-    const captureFailed = capture?.state === "failed";
-    const state = job?.state === "pending" && captureFailed ? "failed" : job?.state ?? "pending";
+    // A case whose shared capture or Sequence 1 readiness failed cannot run: it has failed.
+    const cannotRun = capture?.state === "failed" || [cj.hs, cj.hut].some((h) => jobs.get(readinessId(h))?.state === "failed");
+    const state = job?.state === "pending" && cannotRun ? "failed" : job?.state ?? "pending";
     let verdict: Verdict | null = null;
     if (evaluation) verdict = evaluation.verdict;
     else if (state === "failed" || failed) verdict = "FAILURE";
@@ -233,8 +233,11 @@ export function buildReportModel(store: RunStore): ReportModel {
       let cause: Cause | null = null;
       if (stability.verdict === "FAILURE" && worstC) {
         const steps = worstC.report.steps.filter((s) => s.state !== "not run").map((s) => ({ no: s.no, name: s.name, state: s.state, detail: s.detail }));
+        const notReady = [pc.hs, pc.hut].map((h) => jobs.get(readinessId(h))).find((j) => j?.state === "failed");
         cause = classifyFailure({
           steps, evaluation, target: store.snapshot(worstC.report.caseId, "target"),
+          ...(notReady ? { notReady: { hypervisor: notReady.hs ?? "?", detail: stepsOf.get(notReady.id)?.find((s) => s.state === "failed")?.detail ?? notReady.detail ?? null } } : {}),
+          jobDetail: jobs.get(worstC.report.caseId)?.detail ?? null,
           evidence: evidence.map((e): CauseEvidence => ({ kind: e.kind, stepNo: e.stepNo, ...(e.text !== null ? { text: e.text } : {}), ...(e.path !== null ? { path: e.path } : {}) })),
         });
       }

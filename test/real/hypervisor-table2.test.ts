@@ -36,7 +36,7 @@ test("debian-12 in the kvm family: inventory equals domain XML and guest; captur
   try {
     const access = { user: "root", identityFile: image.sshPrivateKeyPath };
     const t0 = Date.now();
-    const { handle, wait } = await launchVm({ driver, spec: { name: "t2", family: getFamily("kvm"), disks: [{ path: image.diskPath, format: image.format }] }, access, timeoutMs: 300_000 });
+    const { handle, wait } = await launchVm({ driver, spec: { name: "t2", family: getFamily("kvm"), disks: [{ path: image.diskPath, format: image.format }] }, access, timeoutMs: 900_000 });
     vm = handle.name;
     process.stderr.write(`booted ${vm} (${handle.accel}) to SSH in ${((Date.now() - t0) / 1000).toFixed(1)} s at ${wait.address}\n`);
 
@@ -74,7 +74,7 @@ test("debian-12 in the kvm family: inventory equals domain XML and guest; captur
     // Table II + guest probe + inventory => snapshot/v1, through the CLI.
     const out = join(work, "snap.json");
     const t1 = Date.now();
-    const r = await cli(["capture", URI, "--vm", vm, "--ssh", `root@${wait.address}`, "--identity", image.sshPrivateKeyPath, "-o", out, "--allow-terminate"]);
+    const r = await cli(["capture", URI, "--vm", vm, "--ssh", `root@${wait.address}`, "--identity", image.sshPrivateKeyPath, "-o", out, "--allow-terminate", "--boot-timeout", "900"]);
     process.stderr.write(`capture took ${((Date.now() - t1) / 1000).toFixed(1)} s\n`);
     assert.equal(r.code, 0, r.err);
     const snap = Snapshot.parse(JSON.parse(await readFile(out, "utf8")));

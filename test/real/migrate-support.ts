@@ -41,12 +41,12 @@ export interface Moved {
  * SSH answers with the image's key and gives its boot id. Everything the run created on
  * the target is removed afterwards, and the work directory is gone.
  */
-export async function moveAndBoot(src: SourceVm, to: Family, routeId: string): Promise<Moved> {
+export async function moveAndBoot(src: SourceVm, to: Family, routeId: string, opts: { shutdownTimeoutMs?: number } = {}): Promise<Moved> {
   const workParent = mkdtempSync(join(tmpdir(), "tiosa-migrate-test-"));
   let runId: string | null = null;
   try {
     const result = await migrate({
-      sourceUri: URI, vm: src.vm, targetUri: URI, family: to, routeId, workDir: workParent,
+      sourceUri: URI, vm: src.vm, targetUri: URI, family: to, routeId, workDir: workParent, shutdownTimeoutMs: opts.shutdownTimeoutMs,
       onStart: (i) => { runId = i.targetRunId; },
       onMessage: (m) => process.stderr.write(`  ${m}\n`),
       onStep: (s) => process.stderr.write(`  ${s.tool}: ${s.seconds.toFixed(1)} s, read ${s.bytesRead}, wrote ${s.bytesWritten}\n`),

@@ -20,6 +20,9 @@ export interface TestSshd {
   stop(): Promise<void>;
 }
 
+/** Non-root users made by the password test are named this + random; sshd lets them use passwords. */
+export const PASSWORD_USER_PREFIX = "tiosapw";
+
 export async function ensureOpensshServer(): Promise<void> {
   if (await haveCommand("sshd") || (await run("test", ["-x", "/usr/sbin/sshd"])).code === 0) return;
   await runOk("apt-get", ["install", "-y", "-o", "DPkg::Lock::Timeout=600", "openssh-server"], { timeoutMs: 600_000 });
@@ -63,7 +66,9 @@ export async function startTestSshd(): Promise<TestSshd> {
     `Port ${port}`, "ListenAddress 127.0.0.1", `HostKey ${hostKey}`, `PidFile ${pidFile}`,
     `AuthorizedKeysFile ${join(dir, "authorized_keys")}`, "PermitRootLogin prohibit-password",
     "PasswordAuthentication no", "KbdInteractiveAuthentication no", "UsePAM no", "StrictModes no",
-    "LogLevel INFO", "MaxSessions 50", "MaxStartups 50", "",
+    "LogLevel INFO", "MaxSessions 50", "MaxStartups 50",
+    // the password test's throwaway non-root user only
+    `Match User ${PASSWORD_USER_PREFIX}*`, "  PasswordAuthentication yes", "",
   ].join("\n"));
   await runOk("/usr/sbin/sshd", ["-f", join(dir, "sshd_config"), "-E", log]);
   await waitForPort(port, 10_000);

@@ -132,7 +132,7 @@ export interface FixtureRun { outputDir: string; runDir: string; runId: string; 
  * Writes the fixture run into a fresh temp output directory. `stopAfterJobs` leaves the rest
  * pending (an unfinished run); `crashInJob` leaves that job `running` mid-step.
  */
-export function writeFixtureRun(opts: { stopAfterJobs?: number; outputDir?: string } = {}): FixtureRun {
+export function writeFixtureRun(opts: { stopAfterJobs?: number; outputDir?: string; unreachable?: string } = {}): FixtureRun {
   const outputDir = opts.outputDir ?? mkdtempSync(join(tmpdir(), "tiosa-report-test-"));
   const campaign = parseCampaign(FIXTURE_CAMPAIGN, join(outputDir, "fixture.yaml"));
   const plan = planCampaign(campaign, fixtureRoutes);
@@ -140,10 +140,18 @@ export function writeFixtureRun(opts: { stopAfterJobs?: number; outputDir?: stri
   const sources = new Map<string, Snapshot>();
   try {
     let n = 0;
+    const failed = new Set<string>();
     for (const job of plan.jobs) {
       if (opts.stopAfterJobs !== undefined && n++ >= opts.stopAfterJobs) break;
+      // As a runner does: a job whose dependency failed is never started.
+      if (job.dependsOn.some((d) => failed.has(d))) { failed.add(job.id); continue; }
       store.startJob(job.id);
-      if (job.kind === "readiness") {
+      if (job.kind === "readiness" && job.hypervisor === opts.unreachable) {
+        store.startStep(job.id, 1, job.steps[0]!.name);
+        store.finishStep(job.id, 1, { state: "failed", detail: "virsh -c qemu+ssh://root@10.250.0.2/system: Connection refused" });
+        store.finishJob(job.id, "failed", "Sequence 1 failed");
+        failed.add(job.id);
+      } else if (job.kind === "readiness") {
         store.startStep(job.id, 1, job.steps[0]!.name);
         store.finishStep(job.id, 1, { state: "done", detail: `family ${job.family}: VM count, memory, CPU, NIC, disk, firewall exposed through libvirt` });
         store.finishJob(job.id, "done");

@@ -41,6 +41,12 @@ test("iptables-legacy tables, invisible to nft, are read from iptables-legacy-sa
   assert.deepEqual(fw("debian12-iptables-legacy-again").rules, r.rules, "policy counters changed between the two recordings");
 });
 
+test("Debian 13 (iptables 1.8.11, no nft binary) legacy tables read the same as Debian 12's", () => {
+  const r = fw("debian13-iptables-legacy");
+  assert.equal(r.backend, "iptables-nft+iptables-legacy");
+  assert.deepEqual(r.rules, fw("debian12-iptables-legacy").rules);
+});
+
 test("iptables-nft rules, opaque `xt` matches in nft -j, are completed from iptables-save (Debian 12 and 13 agree)", () => {
   const r = fw("debian12-iptables-nft");
   assert.equal(r.backend, "nftables+iptables-nft");

@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { parseBlkInfo, parseDhcpLeases, parseDomIfAddr, parseStatLines, parseVersion, parseNames } from "../../src/hypervisor/libvirt/parse.js";
 import { classify } from "../../src/hypervisor/libvirt/virsh.js";
-import { isLocalUri, LibvirtDriver } from "../../src/hypervisor/libvirt/driver.js";
+import { isLocalUri, LibvirtDriver, hostHasVirtExtensions } from "../../src/hypervisor/libvirt/driver.js";
 import { parseSshEndpoint } from "../../src/hypervisor/guest-ssh.js";
 import { fatalConsoleLine, consoleTail } from "../../src/hypervisor/launch.js";
 import { UserError } from "../../src/errors.js";
@@ -62,4 +62,11 @@ test("a console that shows the root disk missing is recognised as a guest that w
   assert.equal(fatalConsoleLine(text), "ALERT!  LABEL=root does not exist.  Dropping to a shell!");
   assert.equal(fatalConsoleLine("Debian GNU/Linux 12 debian ttyS0\nlogin:"), null);
   assert.equal(consoleTail(text, 1), "ALERT!  LABEL=root does not exist.  Dropping to a shell!");
+});
+
+test("KVM counts on a remote host only when its CPU has VT-x or AMD-V", () => {
+  const caps = (f: string) => `<capabilities><host><cpu><arch>x86_64</arch><feature name='hypervisor'/>${f}</cpu></host><guest><cpu><feature name='vmx'/></cpu></guest></capabilities>`;
+  assert.equal(hostHasVirtExtensions(caps("")), false);
+  assert.equal(hostHasVirtExtensions(caps("<feature name='svm'/>")), true);
+  assert.equal(hostHasVirtExtensions(caps("<feature name='vmx'/>")), true);
 });

@@ -97,6 +97,22 @@ describe("report model", () => {
     assert.match(m.emulationNote, /vmware, hyperv families are that hypervisor's virtual hardware .* emulated on QEMU, not the vendor's hypervisor/);
   });
 
+  it("a hypervisor that failed Sequence 1 fails its cells as hypervisor related", () => {
+    const part = writeFixtureRun({ unreachable: "hyperv" });
+    try {
+      const s = RunStore.open(part.runDir, { readonly: true });
+      let pm: ReportModel;
+      try { pm = buildReportModel(s); } finally { s.close(); }
+      const c = pm.cells.find((x) => x.id === "debian-12/kvm->hyperv")!;
+      assert.equal(c.verdict, "FAILURE");
+      assert.equal(c.cause!.class, "hypervisor");
+      assert.match(c.cause!.reason, /Sequence 1: hypervisor 'hyperv' is not ready: .*Connection refused/);
+      assert.equal(pm.cells.find((x) => x.id === "debian-12/kvm->vmware")!.verdict, "WARNING", "other pairs are unaffected");
+      assert.equal(pm.run.complete, false, "jobs that could not start stay pending");
+      assert.deepEqual(pm.sequence1.find((x) => x.hypervisor === "hyperv"), { hypervisor: "hyperv", state: "failed", detail: "virsh -c qemu+ssh://root@10.250.0.2/system: Connection refused" });
+    } finally { part.cleanup(); }
+  });
+
   it("an unfinished run reports what it has and says so", () => {
     const part = writeFixtureRun({ stopAfterJobs: 12 });
     try {

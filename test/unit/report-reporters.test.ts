@@ -94,6 +94,20 @@ describe("reporters", () => {
     assert.match(h, /data-cell="debian-12\/kvm-&gt;vmware" data-verdict="WARNING"/);
   });
 
+  it("waived and capped tests say so in every human format", () => {
+    const m2 = structuredClone(m);
+    const rows = m2.cells.find((c) => c.id === "debian-12/kvm->vmware")!.routes[1]!.tests;
+    const nic = rows.find((t) => t.id === "2.3.a")!;
+    nic.waived = { justification: "NIC names do not matter to this application" };
+    const rt = rows.find((t) => t.id === "2.3.d")!;
+    Object.assign(rt, { verdict: "SUCCESS", ruleVerdict: "WARNING", capped: { max: "SUCCESS", justification: "routes are re-derived by DHCP" } });
+    for (const name of ["table", "html", "md"]) {
+      const out = getReporter(name)!.render(m2);
+      assert.ok(out.includes("WARNING (waived)"), `${name} shows the waiver`);
+      assert.ok(out.includes("SUCCESS (capped from WARNING)"), `${name} shows the cap`);
+    }
+  });
+
   it("md: the matrix as a table and per-cell details", () => {
     const md = render("md");
     assert.match(md, /\| HS \\ HUT \| kvm \| vmware \| hyperv \|/);

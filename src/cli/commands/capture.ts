@@ -6,7 +6,7 @@ import { LibvirtDriver } from "../../hypervisor/libvirt/driver.js";
 import { runHypervisorTests } from "../../hypervisor/tests/index.js";
 import { testTerminate } from "../../hypervisor/tests/group-1.1-lifecycle.js";
 import { openTestContext } from "../../hypervisor/session.js";
-import { ensureDir, groupsOption, guestAccessOption, oneUri, optString, renderResults, requiredVm } from "../../hypervisor/cli-support.js";
+import { ensureDir, bootTimeoutOption, groupsOption, guestAccessOption, oneUri, optString, renderResults, requiredVm } from "../../hypervisor/cli-support.js";
 import { parseXmlTree, tiosaRunIdOf } from "../../descriptors/libvirt-xml.js";
 import { SNAPSHOT_VERSION, Snapshot, type GuestState } from "../../snapshot/schema.js";
 import { captureGuest } from "../../guest/capture.js";
@@ -15,7 +15,7 @@ import { SshTransport } from "../../guest/transports/ssh.js";
 export const captureCommand: Command = {
   name: "capture",
   summary: "Capture a whole snapshot/v1 of a VM: Table II on the hypervisor, the guest probe (Table III) and its inventory",
-  usage: "URI --vm NAME --ssh user@host[:port]|user --identity KEY -o SNAPSHOT.json [--family NAME] [--only 1.1,1.2,1.4] [--allow-terminate]",
+  usage: "URI --vm NAME --ssh user@host[:port]|user --identity KEY -o SNAPSHOT.json [--family NAME] [--only 1.1,1.2,1.4] [--allow-terminate] [--boot-timeout SECONDS]",
   options: {
     vm: { type: "string" },
     ssh: { type: "string" },
@@ -24,6 +24,7 @@ export const captureCommand: Command = {
     family: { type: "string" },
     only: { type: "string" },
     "allow-terminate": { type: "boolean" },
+    "boot-timeout": { type: "string" },
     "no-user-ops": { type: "boolean" },
   },
   async run(ctx) {
@@ -47,7 +48,7 @@ export const captureCommand: Command = {
       const family = optString(ctx, "family") ?? (marker ? familyAttr : null);
       const accel = inventory.hypervisorType === "kvm" ? "kvm" : inventory.hypervisorType === "qemu" ? "tcg" : null;
 
-      const tctx = await openTestContext({ driver, vm, access, evidenceDir, allowTerminate: false, ctx });
+      const tctx = await openTestContext({ driver, vm, access, evidenceDir, allowTerminate: false, ctx, bootTimeoutMs: bootTimeoutOption(ctx) });
       const { results, notRequested } = await runHypervisorTests(tctx, groups);
 
       ctx.err(`capture: guest probe over SSH ${tctx.guest.label}`);

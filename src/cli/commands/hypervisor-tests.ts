@@ -6,18 +6,19 @@ import { ExitCode } from "../../errors.js";
 import { LibvirtDriver } from "../../hypervisor/libvirt/driver.js";
 import { runHypervisorTests } from "../../hypervisor/tests/index.js";
 import { openTestContext } from "../../hypervisor/session.js";
-import { ensureDir, groupsOption, guestAccessOption, oneUri, optString, renderResults, requiredVm } from "../../hypervisor/cli-support.js";
+import { ensureDir, bootTimeoutOption, groupsOption, guestAccessOption, oneUri, optString, renderResults, requiredVm } from "../../hypervisor/cli-support.js";
 
 export const hypervisorTestsCommand: Command = {
   name: "hypervisor-tests",
   summary: "Run Table II (1.1 lifecycle, 1.2 disks, 1.4 consoles) on a VM, each proven by an observation in the guest",
-  usage: "URI --vm NAME --ssh user@host[:port]|user --identity KEY [--only 1.1,1.2,1.4] [--allow-terminate] [--evidence-dir DIR]",
+  usage: "URI --vm NAME --ssh user@host[:port]|user --identity KEY [--only 1.1,1.2,1.4] [--allow-terminate] [--boot-timeout SECONDS] [--evidence-dir DIR]",
   options: {
     vm: { type: "string" },
     ssh: { type: "string" },
     identity: { type: "string" },
     only: { type: "string" },
     "allow-terminate": { type: "boolean" },
+    "boot-timeout": { type: "string" },
     "evidence-dir": { type: "string" },
   },
   async run(ctx) {
@@ -29,7 +30,7 @@ export const hypervisorTestsCommand: Command = {
     await driver.connect(ctx.signal);
     const evidenceDir = optString(ctx, "evidence-dir") ? await ensureDir(optString(ctx, "evidence-dir")!) : await mkdtemp(join(tmpdir(), "tiosa-evidence-"));
     try {
-      const tctx = await openTestContext({ driver, vm, access, evidenceDir, allowTerminate: ctx.options["allow-terminate"] === true, ctx });
+      const tctx = await openTestContext({ driver, vm, access, evidenceDir, allowTerminate: ctx.options["allow-terminate"] === true, ctx, bootTimeoutMs: bootTimeoutOption(ctx) });
       const { results, notRequested } = await runHypervisorTests(tctx, groups);
       if (ctx.format === "json") ctx.out(JSON.stringify({ uri, vm, evidenceDir, hypervisorTests: results, notRequested }, null, 2));
       else ctx.out(`${renderResults(results, notRequested)}\n\nEvidence kept in ${evidenceDir}`);

@@ -1,36 +1,30 @@
 import type { Command } from "../command.js";
-import { testsCommand } from "./tests.js";
-import { schemaCommand } from "./schema.js";
-import { compareCommand } from "./compare.js";
-import { reportCommand } from "./report.js";
-import { doctorCommand } from "./doctor.js";
-import { probeCommand } from "./probe.js";
-import { imagesCommand } from "./images.js";
-import { routesCommand } from "./routes.js";
-import { inspectCommand } from "./inspect.js";
-import { hypervisorTestsCommand } from "./hypervisor-tests.js";
-import { captureCommand } from "./capture.js";
-import { cleanupCommand } from "./cleanup.js";
-import { adaptCommand } from "./adapt.js";
-import { migrateCommand } from "./migrate.js";
 
 /**
  * The command registry. A new command is one new file in this folder plus one line here.
+ * Commands load lazily: `tiosa compare` should not pay for libvirt, SQLite or SSH modules.
  * Keep the list in the order `tiosa help` should show it.
  */
-export const commands: Command[] = [
-  compareCommand,
-  reportCommand,
-  probeCommand,
-  testsCommand,
-  schemaCommand,
-  doctorCommand,
-  imagesCommand,
-  routesCommand,
-  migrateCommand,
-  inspectCommand,
-  hypervisorTestsCommand,
-  captureCommand,
-  cleanupCommand,
-  adaptCommand,
+export interface CommandEntry {
+  name: string;
+  load: () => Promise<Command>;
+}
+
+export const commands: CommandEntry[] = [
+  { name: "compare", load: async () => (await import("./compare.js")).compareCommand },
+  { name: "run", load: async () => (await import("./run.js")).runCommand },
+  { name: "demo", load: async () => (await import("./demo.js")).demoCommand },
+  { name: "report", load: async () => (await import("./report.js")).reportCommand },
+  { name: "probe", load: async () => (await import("./probe.js")).probeCommand },
+  { name: "tests", load: async () => (await import("./tests.js")).testsCommand },
+  { name: "schema", load: async () => (await import("./schema.js")).schemaCommand },
+  { name: "doctor", load: async () => (await import("./doctor.js")).doctorCommand },
+  { name: "images", load: async () => (await import("./images.js")).imagesCommand },
+  { name: "routes", load: async () => (await import("./routes.js")).routesCommand },
+  { name: "migrate", load: async () => (await import("./migrate.js")).migrateCommand },
+  { name: "inspect", load: async () => (await import("./inspect.js")).inspectCommand },
+  { name: "hypervisor-tests", load: async () => (await import("./hypervisor-tests.js")).hypervisorTestsCommand },
+  { name: "capture", load: async () => (await import("./capture.js")).captureCommand },
+  { name: "cleanup", load: async () => (await import("./cleanup.js")).cleanupCommand },
+  { name: "adapt", load: async () => (await import("./adapt.js")).adaptCommand },
 ];

@@ -36,6 +36,12 @@ type Node = Record<string, unknown>;
 const arr = (v: unknown): Node[] => (Array.isArray(v) ? v : v === undefined ? [] : [v]) as Node[];
 const node = (v: unknown): Node | undefined => (v && typeof v === "object" ? (v as Node) : undefined);
 
+/** True when libvirt's host CPU (virsh capabilities) lists Intel VT-x or AMD-V. */
+export function hostHasVirtExtensions(capabilitiesXml: string): boolean {
+  const host = /<host>[\s\S]*?<\/cpu>/.exec(capabilitiesXml)?.[0] ?? "";
+  return /<feature name=['"](vmx|svm)['"]/.test(host);
+}
+
 export function newRunId(): string {
   return randomBytes(4).toString("hex");
 }
@@ -103,8 +109,11 @@ export class LibvirtDriver implements HypervisorDriver {
     if (this.local && this.uri.startsWith("qemu")) {
       this.accelChoice = await detectGuestAccel(signal);
     } else {
-      const r = await this.virsh.raw(["domcapabilities", "--virttype", "kvm", "--arch", "x86_64"], { signal });
-      this.accelChoice = r.code === 0 ? "kvm" : "tcg";
+      // Remote: no emulator to boot a probe with, so ask libvirt. A /dev/kvm without the
+      // CPU's virtualization extensions (vmx/svm) is the kind of shim that cannot run guests.
+      const dom = await this.virsh.raw(["domcapabilities", "--virttype", "kvm", "--arch", "x86_64"], { signal });
+      const caps = await this.virsh.raw(["capabilities"], { signal });
+      this.accelChoice = dom.code === 0 && hostHasVirtExtensions(caps.stdout) ? "kvm" : "tcg";
     }
     return this.accelChoice;
   }

@@ -11,6 +11,7 @@ import { guestPing, ms, openAgent, waitForNicAddress } from "./guest-view.js";
 import { ensureGuest, ensureStopped, libvirtOf, nicModelOf, startAndReconnect, timed, unplugNics } from "./vm-config.js";
 import { buildInterfaceXml, type NicSpec } from "../libvirt/networks.js";
 import { unsupported, type HypervisorTestContext, type Results } from "./context.js";
+import { hostRoutes, injectSubnet, pickSlot } from "./subnets.js";
 
 /**
  * Table II 1.3 Injection on libvirt.
@@ -25,7 +26,6 @@ import { unsupported, type HypervisorTestContext, type Results } from "./context
 
 export const INJECTION_TEST_IDS = ["1.3.a", "1.3.b"] as const;
 
-const INJECT = { host: "10.251.3.1", guest: "10.251.3.10", prefix: 24 } as const;
 const NETWORKD_FILE = "/etc/systemd/network/10-tiosa-injected.network";
 const LINK_FILE = "/etc/systemd/network/10-tiosa-injected.link";
 const IFUPDOWN_FILE = "/etc/network/interfaces.d/tiosa-injected";
@@ -72,6 +72,12 @@ export async function testInjection(ctx: HypervisorTestContext): Promise<Results
   }
   const { vm, signal } = ctx;
   const runId = driver.runId;
+  const slot = pickSlot(runId, await hostRoutes(), (k) => [injectSubnet(k)]);
+  if (slot === null) {
+    for (const id of INJECTION_TEST_IDS) results[id] = { result: "failed", detail: "no free /24 left in 10.251.10.0-10.251.41.0 on this host for the injection network" };
+    return results;
+  }
+  const INJECT = { host: `${injectSubnet(slot)}1`, guest: `${injectSubnet(slot)}10`, prefix: 24 } as const;
   const local = driver.local;
   const gfs = local
     ? await guestfsSupport({ tcg: (await driver.accel(signal)) === "tcg" })

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { errorMessage } from "../../errors.js";
-import { run } from "../../util/exec.js";
+import { hostRoutes, pickSlot, routedSubnets } from "./subnets.js";
 import type { BackgroundProcess } from "../../netns/background.js";
 import { cleanupHostNetworking, findHostLeftovers, ifName, nsName } from "../../netns/cleanup.js";
 import { createBridge, createPeer, deleteLink, deletePeer, netnsSupport } from "../../netns/netns.js";
@@ -21,7 +21,8 @@ import { unsupported, type HypervisorTestContext, type Results } from "./context
  * firewall rules, 1.5.d routing. One boot of the VM serves all four: it gets one extra NIC
  * per test network (flat, VLAN, routed), each network built by the test with its peers in
  * network namespaces on this machine. Everything uses 10.251.0.0/16 and 10.252.0.0/16,
- * which exist only inside these bridges and namespaces.
+ * which exist only inside these bridges and namespaces; the routed pair of /24s is a free
+ * slot of this host (subnets.ts).
  */
 
 export const NETWORK_TEST_IDS = ["1.5.a", "1.5.b", "1.5.c", "1.5.d"] as const;
@@ -29,12 +30,9 @@ export const NETWORK_TEST_IDS = ["1.5.a", "1.5.b", "1.5.c", "1.5.d"] as const;
 const PEER_PORT = 7001;
 const FLAT = { subnet: "10.251.1.", peer: "10.251.1.2", dhcp: ["10.251.1.50", "10.251.1.99"] } as const;
 const VLAN = { subnet: "10.251.2.", peerIn: "10.251.2.2", peerOut: "10.251.2.3", dhcp: ["10.251.2.50", "10.251.2.99"], tagIn: 101, tagOut: 102 } as const;
-const ROUTED = { subnet: "10.252.1.", gateway: "10.252.1.1", dhcp: ["10.252.1.50", "10.252.1.99"], remoteNet: "10.252.2.0/24", remoteHost: "10.252.2.1", remotePeer: "10.252.2.2" } as const;
-
-/** Host routes that would make the test's private ranges ambiguous (a real network using them). */
-async function conflictingRoutes(): Promise<string[]> {
-  const r = await run("ip", ["-4", "route", "show"], { timeoutMs: 10_000 });
-  return r.stdout.split("\n").filter((l) => /^10\.25[12]\.|^10\.0\.0\.0\/8|^10\.24[89]|^10\.250\.0\.0\/1[56]/.test(l.trim()));
+function routedPlan(k: number) {
+  const { vm, remote } = routedSubnets(k);
+  return { subnet: vm, gateway: `${vm}1`, dhcp: [`${vm}50`, `${vm}99`], remoteNet: `${remote}0/24`, remoteHost: `${remote}1`, remotePeer: `${remote}2` } as const;
 }
 
 interface Setup {
@@ -68,11 +66,12 @@ export async function testNetworks(ctx: HypervisorTestContext): Promise<Results>
     for (const id of NETWORK_TEST_IDS) results[id] = unsupported(`no peers possible on this host: ${ns.reason}`);
     return results;
   }
-  const conflicts = await conflictingRoutes();
-  if (conflicts.length) {
-    for (const id of NETWORK_TEST_IDS) results[id] = { result: "failed", detail: `this host already routes the test ranges (10.251/10.252): ${conflicts.join("; ")}` };
+  const slot = pickSlot(runId, await hostRoutes(), (k) => { const r = routedSubnets(k); return [r.vm, r.remote]; });
+  if (slot === null) {
+    for (const id of NETWORK_TEST_IDS) results[id] = { result: "failed", detail: `no free pair of /24s left in 10.252.0.0/16 on this host for the routed network test` };
     return results;
   }
+  const ROUTED = routedPlan(slot);
 
   const nets = new TestNetworks(driver.virsh, runId);
   const services: BackgroundProcess[] = [];

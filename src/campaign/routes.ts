@@ -1,0 +1,12 @@
+import { discoverRoutes } from "../routes/discover.js";
+import { isFamily } from "../routes/artifacts.js";
+import type { DiscoverRoutes } from "./plan.js";
+
+/**
+ * Route discovery (src/routes) in the planner's shape. A user's own family (a family file)
+ * has no exporter or importer of its own yet, so no route reaches it: a tool-support failure.
+ */
+export const planRoutes: DiscoverRoutes = (from, to) => {
+  if (!isFamily(from) || !isFamily(to)) return [];
+  return discoverRoutes(from, to).map((r) => ({ id: r.id, name: r.name, steps: r.steps.map((s) => s.tool.name) }));
+};

@@ -1,0 +1,197 @@
+import { rm, rmdir } from "node:fs/promises";
+import { join } from "node:path";
+import { errorMessage } from "../errors.js";
+import { LibvirtDriver } from "../hypervisor/libvirt/driver.js";
+import type { CaptureJob, CaseJob, PlannedJob, ReadinessJob } from "./plan.js";
+import type { RunStore } from "./store.js";
+import { jobMarker, type RunContext } from "./steps/common.js";
+import { RunAborted, runStep } from "./steps/step.js";
+import { checkReadiness } from "./steps/readiness.js";
+import { runCapture, vmShortName } from "./steps/capture.js";
+import { runCase } from "./steps/case.js";
+
+/**
+ * The campaign runner: Sequence 1 for every hypervisor, then every capture and case of the
+ * plan, at most `concurrency` jobs at a time, each when the jobs it depends on are done.
+ * Every VM, volume and work directory a job creates is recorded in the store before it is
+ * created and removed when the job ends (its capture's VM once the last case of that capture
+ * ended), also on failure and on abort; a resumed run first removes what a dead run left.
+ */
+
+export const WORK_DIR = "work";
+export const LIBVIRT_RUN = "libvirt-run";
+export const WORK = "dir";
+
+export interface RunnerOptions extends RunContext {
+  concurrency: number;
+}
+
+const safe = (s: string) => s.replace(/[^A-Za-z0-9._-]+/g, "_");
+
+/** Removes one recorded resource; true when it is gone. */
+async function removeResource(kind: string, name: string, uri: string | null, drivers: Map<string, LibvirtDriver>, log: (m: string) => void): Promise<boolean> {
+  if (kind === WORK) {
+    await rm(name, { recursive: true, force: true });
+    return true;
+  }
+  if (kind === LIBVIRT_RUN && uri) {
+    const driver = drivers.get(`${uri}|${name}`) ?? new LibvirtDriver(uri, name);
+    drivers.delete(`${uri}|${name}`);
+    const r = await driver.cleanup();
+    for (const f of r.failed) log(`cleanup: could not remove ${f.object}: ${f.error}`);
+    return r.failed.length === 0;
+  }
+  log(`cleanup: unknown resource kind '${kind}' (${name}); left as is`);
+  return false;
+}
+
+/**
+ * Before a resumed run continues: removes what the dead process left on the hypervisors and
+ * in the work directory, and makes its interrupted jobs pending again (their finished steps
+ * depended on VMs that are gone now, so they are run again from their first step).
+ */
+export async function recoverRun(store: RunStore, log: (m: string) => void): Promise<{ removed: number; reset: string[] }> {
+  const point = store.resumePoint();
+  const drivers = new Map<string, LibvirtDriver>();
+  let removed = 0;
+  for (const r of point.leftovers) {
+    log(`resume: removing ${r.kind} ${r.name}${r.uri ? ` on ${r.uri}` : ""} left by job ${r.jobId}`);
+    if (await removeResource(r.kind, r.name, r.uri, drivers, log)) { store.resourceRemoved(r.id); removed++; }
+  }
+  for (const id of point.interruptedJobs) {
+    log(`resume: job ${id} was interrupted at step ${store.job(id)?.currentStep ?? "?"}; it runs again`);
+    store.resetJob(id, 0);
+  }
+  return { removed, reset: point.interruptedJobs };
+}
+
+export async function executeRun(o: RunnerOptions): Promise<"finished" | "aborted"> {
+  const { store, plan } = o;
+  const drivers = new Map<string, LibvirtDriver>();
+  const driverOf = (uri: string, jobId: string) => {
+    const marker = jobMarker(store.id, jobId);
+    const key = `${uri}|${marker}`;
+    let d = drivers.get(key);
+    if (!d) drivers.set(key, (d = new LibvirtDriver(uri, marker)));
+    return d;
+  };
+  const hvUri = (name: string) => plan.hypervisors.find((h) => h.name === name)!.uri;
+  const workDirOf = (jobId: string) => join(store.dir, WORK_DIR, safe(jobId));
+
+  const record = (jobId: string, uri: string) => {
+    store.recordResource(jobId, LIBVIRT_RUN, jobMarker(store.id, jobId), uri);
+    store.recordResource(jobId, WORK, workDirOf(jobId));
+  };
+  const release = async (jobId: string) => {
+    for (const r of store.leftoverResources().filter((x) => x.jobId === jobId)) {
+      try {
+        if (await removeResource(r.kind, r.name, r.uri, drivers, o.log)) store.resourceRemoved(r.id);
+      } catch (e) {
+        o.log(`cleanup of ${r.kind} ${r.name}: ${errorMessage(e)}`);
+      }
+    }
+  };
+  const stateOf = (id: string) => store.job(id)?.state ?? "pending";
+  const finished = (id: string) => stateOf(id) === "done" || stateOf(id) === "failed";
+  /** A capture's VM goes once every case that exports it has ended. */
+  const releaseCaptureIfDone = async (captureId: string) => {
+    const cases = plan.jobs.filter((j): j is CaseJob => j.kind === "case" && j.captureId === captureId);
+    if (cases.every((c) => finished(c.id))) await release(captureId);
+  };
+
+  const runReadiness = async (job: ReadinessJob) => {
+    store.startJob(job.id);
+    const driver = new LibvirtDriver(job.uri, jobMarker(store.id, job.id));
+    const ok = await runStep(o, job, 1, async (signal) => ({ detail: await checkReadiness(driver, job, signal) }));
+    store.finishJob(job.id, ok ? "done" : "failed", ok ? undefined : "Sequence 1 failed");
+  };
+
+  const runCaptureJob = async (job: CaptureJob) => {
+    record(job.id, hvUri(job.hs));
+    store.startJob(job.id);
+    const vm = await runCapture(o, job, driverOf(hvUri(job.hs), job.id), workDirOf(job.id));
+    store.finishJob(job.id, vm ? "done" : "failed", vm ? undefined : "source capture failed");
+    if (!vm) await release(job.id);
+    else await rm(join(workDirOf(job.id), "evidence"), { recursive: true, force: true });
+  };
+
+  const runCaseJob = async (job: CaseJob) => {
+    record(job.id, hvUri(job.hut));
+    store.startJob(job.id);
+    try {
+      const g = o.campaign.guests.find((x) => x.name === job.guest)!;
+      const source = driverOf(hvUri(job.hs), job.captureId);
+      const sourceVm = g.kind === "vm" ? g.vm : source.domainName(vmShortName("src", job.guest));
+      await runCase(o, job, { source, sourceVm, target: driverOf(hvUri(job.hut), job.id), workDir: workDirOf(job.id) });
+      const failed = store.steps(job.id).some((s) => s.state === "failed");
+      store.finishJob(job.id, failed ? "failed" : "done");
+    } finally {
+      if (!o.signal.aborted) {
+        await release(job.id);
+        await releaseCaptureIfDone(job.captureId);
+      }
+    }
+  };
+
+  const runJob = async (job: PlannedJob) => {
+    try {
+      if (job.kind === "readiness") await runReadiness(job);
+      else if (job.kind === "capture") await runCaptureJob(job);
+      else await runCaseJob(job);
+    } catch (e) {
+      if (e instanceof RunAborted || o.signal.aborted) {
+        // Undone, not failed: a resume runs it again.
+        await release(job.id);
+        store.resetJob(job.id, 0);
+        return;
+      }
+      o.log(`${job.id}: ${errorMessage(e)}`);
+      store.finishJob(job.id, "failed", errorMessage(e));
+      await release(job.id);
+      if (job.kind === "case") await releaseCaptureIfDone(job.captureId);
+    } finally {
+      o.changed();
+    }
+  };
+
+  // The scheduler: plan order, bounded concurrency, dependencies first.
+  const running = new Map<string, Promise<void>>();
+  const queue = plan.jobs.filter((j) => stateOf(j.id) === "pending");
+  while (queue.length || running.size) {
+    if (o.signal.aborted) break;
+    let started = false;
+    for (let i = 0; i < queue.length && running.size < o.concurrency; i++) {
+      const job = queue[i]!;
+      const deps = job.dependsOn.map((d) => stateOf(d));
+      if (deps.some((s) => s === "failed")) {
+        const bad = job.dependsOn.filter((d) => stateOf(d) === "failed");
+        store.finishJob(job.id, "failed", `not run: ${bad.join(", ")} failed`);
+        queue.splice(i--, 1);
+        if (job.kind === "case") await releaseCaptureIfDone(job.captureId);
+        o.changed();
+        continue;
+      }
+      if (!deps.every((s) => s === "done")) continue;
+      queue.splice(i--, 1);
+      running.set(job.id, runJob(job).finally(() => running.delete(job.id)));
+      started = true;
+    }
+    if (running.size === 0 && !started) {
+      if (queue.length) {
+        // Dependencies that can never finish (not in the plan): fail the rest rather than spin.
+        for (const j of queue.splice(0)) store.finishJob(j.id, "failed", "not run: its dependencies never ran");
+      }
+      break;
+    }
+    if (running.size) await Promise.race(running.values());
+  }
+  await Promise.allSettled(running.values());
+  // Nothing a job made outlives the run (a capture whose cases never ran; everything on
+  // Ctrl-C, where a resume defines the captures' VMs again).
+  for (const r of store.leftoverResources()) {
+    if (await removeResource(r.kind, r.name, r.uri, drivers, o.log).catch(() => false)) store.resourceRemoved(r.id);
+  }
+  for (const d of drivers.values()) await d.cleanup().catch(() => undefined);
+  await rmdir(join(store.dir, WORK_DIR)).catch(() => undefined);
+  return o.signal.aborted ? "aborted" : "finished";
+}

@@ -1,0 +1,108 @@
+import { readFileSync, writeFileSync, existsSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { UserError, errorMessage } from "../errors.js";
+import { buildImage, type BuiltImage } from "../images/index.js";
+import { DEFAULT_PROFILE, loadRulesProfile } from "../evaluate/profile.js";
+import { loadCampaign, parseCampaign, type Campaign } from "./spec.js";
+import { planCampaign } from "./plan.js";
+import { planRoutes } from "./routes.js";
+import { RunStore } from "./store.js";
+import { executeRun, recoverRun } from "./runner.js";
+import { ProgressView, progressFromStore } from "./progress.js";
+
+/** Beside run.sqlite: where the campaign file was, so `--resume` finds the files it names. */
+export const CAMPAIGN_PATH_FILE = "campaign-path.txt";
+export const TIOSA_VERSION = "0.1.0";
+
+export interface SessionOptions {
+  /** A new run of this campaign file... */
+  campaignFile?: string;
+  /** ...or a run to resume (id in `outputDir`, or a directory). */
+  resume?: string;
+  /** Where runs go (default: the campaign's `output`). */
+  outputDir?: string;
+  signal: AbortSignal;
+  err: (text: string) => void;
+  progress?: { write(s: string): unknown; isTTY?: boolean; columns?: number };
+  /** Concurrency instead of the campaign's. */
+  concurrency?: number;
+}
+
+export interface SessionResult { store: RunStore; state: "finished" | "aborted"; campaign: Campaign; seconds: number }
+
+async function buildImages(c: Campaign, signal: AbortSignal, err: (t: string) => void): Promise<Map<string, BuiltImage>> {
+  const images = new Map<string, BuiltImage>();
+  for (const g of c.guests) {
+    if (g.kind !== "image") continue;
+    const t0 = Date.now();
+    const img = await buildImage(g.recipe, {
+      signal,
+      onProgress: (p) => { if (p.phase !== "info" || p.step === "done" || p.step === "cache") err(`images: ${p.image}: ${p.message}`); },
+    });
+    if (!img.cached) err(`images: built ${g.recipe} in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+    images.set(g.name, img);
+  }
+  return images;
+}
+
+/** Opens (resume) or creates the run, builds the images, runs every job left, and closes nothing: the caller reports and closes. */
+export async function runSession(o: SessionOptions): Promise<SessionResult> {
+  const started = Date.now();
+  let campaign: Campaign;
+  let store: RunStore;
+  if (o.resume) {
+    const probe = RunStore.open(o.resume, { outputDir: o.outputDir ?? "./tiosa-runs", readonly: true });
+    const run = probe.run();
+    probe.close();
+    const pathFile = join(run.dir, CAMPAIGN_PATH_FILE);
+    const file = existsSync(pathFile) ? readFileSync(pathFile, "utf8").trim() : join(run.dir, "campaign.yaml");
+    // The stored text is the campaign; the file's place resolves the paths it names.
+    campaign = existsSync(file) && readFileSync(file, "utf8") === run.specText ? await loadCampaign(file) : parseCampaign(run.specText, file);
+    store = RunStore.openForResume(run.dir, { specHash: campaign.hash });
+    store.markResumed();
+    const r = await recoverRun(store, o.err);
+    o.err(`tiosa run: resuming ${run.id} (attempt ${run.attempts + 1}): ${r.removed} leftover(s) removed, ${r.reset.length} interrupted job(s) to run again`);
+  } else {
+    if (!o.campaignFile) throw new UserError("tiosa run: give a campaign file, or --resume RUN");
+    campaign = await loadCampaign(o.campaignFile);
+    for (const w of campaign.warnings) o.err(`warning: ${w}`);
+    const plan = planCampaign(campaign, planRoutes);
+    store = RunStore.create(o.outputDir ?? campaign.output, { campaign: campaign.name, specText: campaign.text, specHash: campaign.hash, plan, tiosaVersion: TIOSA_VERSION });
+    writeFileSync(join(store.dir, CAMPAIGN_PATH_FILE), resolve(o.campaignFile) + "\n");
+    o.err(`tiosa run: run ${store.id} in ${store.dir}: ${plan.jobs.length} jobs (${plan.cells.length} cells, ${campaign.cycles} cycle(s))`);
+  }
+  try {
+    const images = await buildImages(campaign, o.signal, o.err);
+    let profile = DEFAULT_PROFILE;
+    if (campaign.rulesFile) {
+      try { profile = await loadRulesProfile(campaign.rulesFile); } catch (e) { throw e instanceof UserError ? e : new UserError(`rules file '${campaign.rulesFile}': ${errorMessage(e)}`); }
+    }
+    const concurrency = o.concurrency ?? campaign.concurrency;
+    const view = o.progress ? new ProgressView(o.progress) : null;
+    let last = 0;
+    const changed = () => {
+      const now = Date.now();
+      if (!view || (o.progress?.isTTY && now - last < 500)) return;
+      last = now;
+      view.update(progressFromStore(store, concurrency), now);
+    };
+    const tick = view && o.progress?.isTTY ? setInterval(() => view.update(progressFromStore(store, concurrency)), 1000) : null;
+    let state: "finished" | "aborted";
+    try {
+      state = await executeRun({
+        campaign, plan: store.plan(), store, images, profile, signal: o.signal, concurrency,
+        log: (m) => o.err(m), changed,
+      });
+    } finally {
+      if (tick) clearInterval(tick);
+      view?.update(progressFromStore(store, concurrency));
+      view?.finish();
+    }
+    store.finishRun(state);
+    return { store, state, campaign, seconds: (Date.now() - started) / 1000 };
+  } catch (e) {
+    store.finishRun("aborted");
+    store.close();
+    throw e;
+  }
+}

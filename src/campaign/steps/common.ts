@@ -1,0 +1,127 @@
+import { createHash } from "node:crypto";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { errorMessage } from "../../errors.js";
+import { LibvirtDriver } from "../../hypervisor/libvirt/driver.js";
+import { consoleTail } from "../../hypervisor/launch.js";
+import { QgaTransport } from "../../guest/transports/qga.js";
+import type { Campaign } from "../spec.js";
+import type { Plan } from "../plan.js";
+import type { EvidenceInput, RunStore } from "../store.js";
+import { consoleBootFailure } from "../causes.js";
+import type { BuiltImage } from "../../images/index.js";
+import type { RulesProfile } from "../../evaluate/profile.js";
+
+/** What every job of a run shares. */
+export interface RunContext {
+  campaign: Campaign;
+  plan: Plan;
+  store: RunStore;
+  /** Built images by guest name (image guests only). */
+  images: Map<string, BuiltImage>;
+  /** The campaign's rules (the paper's when it names none). */
+  profile: RulesProfile;
+  /** Ctrl-C / SIGTERM of the whole run. */
+  signal: AbortSignal;
+  log: (message: string) => void;
+  /** Called after every step start and end, for the live view. */
+  changed: () => void;
+}
+
+/**
+ * The marker (8 hex digits) of everything one job creates on a hypervisor: derived from the
+ * run and the job only, so a resumed run finds what a dead process left and removes it with
+ * the driver's own `cleanup()`, and jobs never remove each other's VMs.
+ */
+export function jobMarker(runId: string, jobId: string): string {
+  return createHash("sha256").update(`${runId}\n${jobId}`).digest("hex").slice(0, 8);
+}
+
+export function driverFor(uri: string, runId: string, jobId: string): LibvirtDriver {
+  return new LibvirtDriver(uri, jobMarker(runId, jobId));
+}
+
+/** The step's own signal: the run's, plus the step's timeout from the campaign. */
+export function stepSignal(run: AbortSignal, seconds: number): AbortSignal {
+  return AbortSignal.any([run, AbortSignal.timeout(Math.round(seconds * 1000))]);
+}
+
+export class StepFailed extends Error {
+  constructor(message: string, readonly evidence: EvidenceInput[] = []) {
+    super(message);
+    this.name = "StepFailed";
+  }
+}
+
+/** A timeout's abort reads as "timed out after N s" rather than a DOMException. */
+export function stepErrorMessage(e: unknown, signal: AbortSignal, runSignal: AbortSignal, seconds: number): string {
+  if (signal.aborted && !runSignal.aborted) return `timed out after ${seconds} s (campaign timeout for this step)`;
+  return errorMessage(e);
+}
+
+/**
+ * What can be learnt about a guest that does not answer over SSH: its serial console (does it
+ * show the boot stopping?), a screenshot, and the guest agent's view (it answers => the OS
+ * runs; its addresses say whether the network came up). Every item is evidence for the causes.
+ */
+export async function observeGuest(driver: LibvirtDriver, vm: string): Promise<{ evidence: EvidenceInput[]; bootFailure: string | null; agent: boolean; summary: string }> {
+  const evidence: EvidenceInput[] = [];
+  let bootFailure: string | null = null;
+  const console = await driver.readSerialConsole(vm).catch(() => "");
+  if (console) {
+    bootFailure = consoleBootFailure(console.replace(/\r/g, ""));
+    evidence.push({ kind: "console", fileName: "serial.log", data: consoleTail(console, 60) + "\n" });
+  }
+  const dir = await mkdtemp(join(tmpdir(), "tiosa-shot-"));
+  try {
+    const file = join(dir, "screen.png");
+    const mime = await driver.screenshot(vm, file, AbortSignal.timeout(20_000));
+    if (mime === "image/png") evidence.push({ kind: "screenshot", fileName: "screen.png", data: await readFile(file) });
+  } catch { /* no display or VM gone: nothing to show */ } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+  let agent = false;
+  let summary = bootFailure ? `console: ${bootFailure}` : "";
+  if (!bootFailure) {
+    agent = await driver.agentPing(vm, AbortSignal.timeout(20_000)).catch(() => false);
+    if (agent) {
+      const facts: string[] = ["guest-ping: answered (the OS is running)"];
+      try {
+        const t = await QgaTransport.connect({ via: "libvirt", domain: vm, uri: driver.uri }, 10_000);
+        try {
+          const r = await t.exec("systemctl is-system-running 2>/dev/null; ip -j addr 2>/dev/null || ip addr", { timeoutMs: 20_000 });
+          facts.push(`guest-exec 'systemctl is-system-running; ip -j addr' (exit ${r.code}):`, r.stdout.trim());
+          const nics = parseIpAddr(r.stdout);
+          if (nics) facts.push(`network: ${nics}`);
+          summary = `the guest agent answers but SSH does not; ${nics ?? "addresses unknown"}`;
+        } finally {
+          await t.close();
+        }
+      } catch (e) {
+        facts.push(`guest-exec failed: ${errorMessage(e)}`);
+        summary = "the guest agent answers but SSH does not";
+      }
+      evidence.push({ kind: "guest-agent", text: facts.join("\n") });
+    } else {
+      summary ||= "no boot failure on the console; the guest agent does not answer";
+    }
+  }
+  return { evidence, bootFailure, agent, summary };
+}
+
+/** `ip -j addr` => "ens4 UP no IPv4 address; lo ..." (non-loopback NICs only). */
+export function parseIpAddr(text: string): string | null {
+  const start = text.indexOf("[");
+  if (start < 0) return null;
+  try {
+    const list = JSON.parse(text.slice(start)) as { ifname: string; operstate?: string; addr_info?: { family: string; local: string; prefixlen: number }[] }[];
+    const nics = list.filter((n) => n.ifname !== "lo");
+    return nics.map((n) => {
+      const v4 = (n.addr_info ?? []).filter((a) => a.family === "inet").map((a) => `${a.local}/${a.prefixlen}`);
+      return `${n.ifname} ${n.operstate ?? "?"} ${v4.length ? v4.join(",") : "no IPv4 address"}`;
+    }).join("; ") || "no NIC";
+  } catch {
+    return null;
+  }
+}

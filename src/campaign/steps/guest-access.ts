@@ -1,0 +1,39 @@
+import { join } from "node:path";
+import { UserError } from "../../errors.js";
+import type { GuestAccess } from "../../hypervisor/launch.js";
+import { OpenSshTransport } from "../../hypervisor/guest-ssh.js";
+import type { HypervisorDriver } from "../../hypervisor/driver.js";
+import type { HypervisorTestContext } from "../../hypervisor/tests/index.js";
+import { SshTransport } from "../../guest/transports/ssh.js";
+import type { GuestTransport } from "../../guest/transport.js";
+import type { CampaignGuest } from "../spec.js";
+import type { RunContext } from "./common.js";
+
+/** How the runner reaches a campaign guest over SSH (image guests: the image's own key). */
+export function guestAccess(rc: RunContext, g: CampaignGuest): GuestAccess {
+  if (g.kind === "image") {
+    const img = rc.images.get(g.name);
+    if (!img) throw new Error(`image of guest '${g.name}' was not built`);
+    return { user: img.user, identityFile: img.sshPrivateKeyPath };
+  }
+  if (!g.ssh.identityFile) throw new UserError(`guest '${g.name}': the campaign runner reaches existing VMs with an identity file; passwordEnv is not supported by \`tiosa run\` yet`);
+  return { user: g.ssh.user, identityFile: g.ssh.identityFile, ...(g.ssh.host ? { host: g.ssh.host } : {}), ...(g.ssh.port ? { port: g.ssh.port } : {}) };
+}
+
+export function testContext(o: { driver: HypervisorDriver; vm: string; access: GuestAccess; evidenceDir: string; bootSeconds: number; signal: AbortSignal; log: (m: string) => void }): HypervisorTestContext {
+  return {
+    driver: o.driver, vm: o.vm, access: o.access, evidenceDir: o.evidenceDir, allowTerminate: false,
+    // A placeholder until Launch starts the guest and learns its address.
+    guest: new OpenSshTransport({ user: o.access.user, host: o.access.host ?? "0.0.0.0", port: o.access.port ?? 22, identityFile: o.access.identityFile }),
+    bootTimeoutMs: o.bootSeconds * 1000, log: o.log, signal: o.signal,
+  };
+}
+
+/** One ssh2 connection for the guest probe (Table III in one script). */
+export async function probeTransport(driver: HypervisorDriver, vm: string, access: GuestAccess, workDir: string, signal: AbortSignal): Promise<GuestTransport> {
+  const host = access.host ?? (await driver.guestAddress(vm, signal));
+  if (!host) throw new Error(`no address for VM '${vm}' (no DHCP lease, no guest agent answer)`);
+  return SshTransport.connect({ user: access.user, host, port: access.port ?? 22 }, {
+    identityFile: access.identityFile, knownHostsFile: join(workDir, "known_hosts"), acceptNew: true,
+  }, signal);
+}

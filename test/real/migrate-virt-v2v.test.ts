@@ -1,0 +1,41 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { discoverRoutes } from "../../src/routes/discover.js";
+import { assertRunGone, defineSource, moveAndBoot, skipNoQemu } from "./migrate-support.js";
+
+/**
+ * vmware -> kvm over the virt-v2v routes (virt-v2v converts toward KVM only): the guest is
+ * rewritten in libguestfs's appliance (~8 min under TCG each, lab notes), then must boot
+ * on KVM hardware and answer over SSH with the image's key. One route always runs (the
+ * OVA path a VMware export takes in reality); the others only with TIOSA_SLOW_TESTS=1.
+ */
+const ALWAYS = "export-ova+v2v:ova>local+define-xml";
+const slowOn = process.env.TIOSA_SLOW_TESTS === "1";
+const routes = discoverRoutes("vmware", "kvm").filter((r) => r.slow);
+
+test("the always-run virt-v2v route is one of the discovered vmware -> kvm routes", () => {
+  assert.ok(routes.some((r) => r.id === ALWAYS), routes.map((r) => r.id).join(", "));
+  assert.ok(routes.every((r) => r.steps.some((s) => s.tool.id.startsWith("v2v:"))));
+});
+
+for (const r of routes) {
+  const optIn = r.id !== ALWAYS && !slowOn;
+  if (optIn) process.stderr.write(`skipping virt-v2v route ${r.id}: slow (~8 min under TCG); run with TIOSA_SLOW_TESTS=1\n`);
+  test(`vmware -> kvm over ${r.name}: debian-12 is converted by virt-v2v and boots with KVM hardware`, {
+    skip: skipNoQemu || (optIn ? "slow virt-v2v route: set TIOSA_SLOW_TESTS=1 to run it" : false),
+    timeout: 60 * 60_000,
+  }, async () => {
+    const src = await defineSource("vmware");
+    try {
+      const moved = await moveAndBoot(src, "kvm", r.id);
+      const v2v = moved.result.steps.find((s) => s.tool.startsWith("v2v:"))!;
+      assert.ok(v2v.bytesWritten > 100 * 2 ** 20 || r.id.endsWith(">libvirt"), `virt-v2v wrote ${v2v.bytesWritten} bytes`);
+      process.stderr.write(`  virt-v2v step: ${v2v.seconds.toFixed(0)} s\n`);
+      assert.match(moved.targetXml, /bus='virtio'/);
+      assert.match(moved.targetXml, /<model type='virtio'\/>/);
+    } finally {
+      await src.driver.cleanup();
+      await assertRunGone(src.driver.runId);
+    }
+  });
+}
