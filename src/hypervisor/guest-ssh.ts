@@ -33,7 +33,7 @@ export class OpenSshTransport implements GuestTransport {
     const r = await run("ssh", [
       "-i", e.identityFile, "-p", String(e.port),
       "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR",
-      "-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes", "-o", "ConnectTimeout=10",
+      "-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes", "-o", "ConnectTimeout=30",
       "-o", "ServerAliveInterval=5", "-o", "ServerAliveCountMax=2",
       `${e.user}@${e.host}`, "--", "sh", "-s",
     ], { input: script, timeoutMs: opts.timeoutMs ?? 60_000, signal: opts.signal });

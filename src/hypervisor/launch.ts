@@ -93,7 +93,7 @@ export async function waitForGuest(o: {
     if (host) {
       const t = new OpenSshTransport({ user: o.access.user, host, port: o.access.port ?? 22, identityFile: o.access.identityFile });
       try {
-        const r = await t.exec("cat /proc/sys/kernel/random/boot_id", { timeoutMs: 15_000, signal: o.signal });
+        const r = await t.exec("cat /proc/sys/kernel/random/boot_id", { timeoutMs: 90_000, signal: o.signal });
         const bootId = r.stdout.trim();
         if (r.code === 0 && bootId && bootId !== o.notBootId) return { transport: t, address: host, bootId, seconds: (Date.now() - start) / 1000 };
         lastError = r.code === 0 ? `guest still has boot id ${bootId}` : `ssh: ${r.stderr.trim().split("\n").pop() ?? "no answer"}`;

@@ -2,6 +2,7 @@ import { readdir, rm, readFile, readlink, stat } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { run } from "../util/exec.js";
+import { releaseForeignMounts } from "./namespaces.js";
 
 /** `${XDG_CACHE_HOME:-~/.cache}/tiosa/images` */
 export function imageCacheDir(): string {
@@ -74,6 +75,7 @@ export async function releaseDir(dir: string): Promise<void> {
     for (const pid of pids) { try { process.kill(pid, "SIGKILL"); } catch { /* gone already */ } }
     await new Promise((r) => setTimeout(r, 500));
   }
+  await releaseForeignMounts(dir);
   for (const m of await mountsUnder(dir)) {
     const r = await run("umount", [m], { timeoutMs: 30_000 }).catch(() => undefined);
     if (!r || r.code !== 0) await run("umount", ["-l", m], { timeoutMs: 30_000 }).catch(() => undefined);

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { run, runOk, haveCommand } from "../util/exec.js";
 import { UserError } from "../errors.js";
+import { releaseForeignMounts } from "./namespaces.js";
 
 export type DiskMethod = "loop" | "libguestfs";
 
@@ -75,6 +76,7 @@ export async function detachLoop(dev: string): Promise<void> {
  */
 export async function unmountStrict(path: string, processesUnder: (dir: string) => Promise<number[]>): Promise<void> {
   await run("sync", ["-f", path], { timeoutMs: 120_000 });
+  await releaseForeignMounts(path);
   let last = "";
   for (let attempt = 0; attempt < 4; attempt++) {
     const r = await run("umount", [path], { timeoutMs: 120_000 });

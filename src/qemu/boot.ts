@@ -196,7 +196,9 @@ export async function bootImage(opts: BootOptions): Promise<BootedGuest> {
       if (exitInfo !== undefined) {
         throw new Error(`guest from '${opts.disk}' stopped before SSH answered (qemu ${exitInfo}): ${stderr.trim()}\n--- console (last lines) ---\n${tail(await readConsole())}`);
       }
-      const banner = await sshBanner(sshPort);
+      // Generous: a guest slowed down by TCG may take seconds to fork sshd and send its banner;
+      // a port with nothing behind it is closed at once by QEMU anyway.
+      const banner = await sshBanner(sshPort, 15_000);
       if (banner) {
         guest.sshReadyMs = Date.now() - start;
         return guest;

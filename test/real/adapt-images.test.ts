@@ -7,7 +7,6 @@ import { UserError } from "../../src/errors.js";
 import { haveCommand, runOk } from "../../src/util/exec.js";
 import { buildImage } from "../../src/images/index.js";
 import { bootImage, sshBanner, sshRun, type HardwareName } from "../../src/qemu/index.js";
-import { SshTransport } from "../../src/guest/transports/ssh.js";
 import { getFamily } from "../../src/hypervisor/families/index.js";
 import { targetHardwareOf } from "../../src/adapt/devices.js";
 import { applyPlan, listAdaptations, readGuestFacts, undoAdaptation, type AdaptSource } from "../../src/adapt/apply.js";

@@ -78,12 +78,12 @@ for (const familyName of FAMILIES) {
       for (const id of ["1.3.a", "1.3.b", "1.5.a", "1.5.b", "1.5.c", "1.5.d"]) {
         assert.equal(results[id]?.result, "ok", `${id}: ${results[id]?.detail}`);
       }
-      assert.match(results["1.3.a"]!.detail, /has 10\.251\.\d+\.10\/24 .*Network File: \/etc\/systemd\/network\/10-tiosa-injected\.network.*[1-9]\d* received/);
+      assert.match(results["1.3.a"]!.detail, /has 10\.253\.\d+\.10\/24 .*Network File: \/etc\/systemd\/network\/10-tiosa-injected\.network.*[1-9]\d* received/);
       assert.match(results["1.3.b"]!.detail, /offline .*with the injected content.*online .*with the written content.*removed/);
       assert.match(results["1.5.b"]!.detail, /got 10\.251\.1\.\d+\/24 by DHCP.*[1-9] received.*tiosa-peer flat-peer saw-client 10\.251\.1\./);
       assert.match(results["1.5.a"]!.detail, /tagged 101: ping 10\.251\.2\.2 \(VLAN 101 peer\) [1-9]\/2, ping 10\.251\.2\.3 \(VLAN 102 peer, same subnet\) 0\/2; port moved to 102: ping 10\.251\.2\.3 [1-9]\/2, ping 10\.251\.2\.2 0\/2/);
       assert.match(results["1.5.c"]!.detail, /before [1-9]\/2, filtered 0\/3, after unbinding [1-9]\/3.*tiosa-peer flat-peer/);
-      assert.match(results["1.5.d"]!.detail, /via 10\.252\.\d+\.1 .*tiosa-peer remote-subnet-peer saw-client 10\.252\.\d+\.\d+ \(peer saw the guest's own address/);
+      assert.match(results["1.5.d"]!.detail, /via 10\.254\.\d+\.1 .*tiosa-peer remote-subnet-peer saw-client 10\.254\.\d+\.\d+ \(peer saw the guest's own address/);
     } finally {
       const report = await driver.cleanup();
       if (report.failed.length) log(`driver cleanup failed: ${JSON.stringify(report.failed)}`);

@@ -16,7 +16,7 @@ test("tiny boots on virtio hardware and answers SSH with its key in under 20 s",
   assert.equal(img.format, "qcow2");
   assert.equal(img.metadata.buildMethod, "loop");
   assert.equal(img.metadata.recipeHash, recipeHash(findRecipe("tiny")));
-  const guest = await bootImage({ disk: img.diskPath, hardware: "virtio", memoryMiB: 512, timeoutMs: 120_000 });
+  const guest = await bootImage({ disk: img.diskPath, hardware: "virtio", memoryMiB: 512, timeoutMs: 300_000 });
   try {
     console.log(`# tiny: SSH answered after ${guest.sshReadyMs} ms (${guest.accel})`);
     const r = await sshRun({ port: guest.sshPort, privateKeyPath: img.sshPrivateKeyPath, command: ["uname", "-r"] });
@@ -41,7 +41,7 @@ test("a second build of tiny reuses the cache", { skip: noQemu, timeout: 1_800_0
 test("the image's key is the only way in: another key is refused", { skip: noQemu, timeout: 600_000 }, async () => {
   const img = await buildImage("tiny");
   const dir = await mkdtemp(join(tmpdir(), "tiosa-test-key-"));
-  const guest = await bootImage({ disk: img.diskPath, memoryMiB: 512, timeoutMs: 120_000 });
+  const guest = await bootImage({ disk: img.diskPath, memoryMiB: 512, timeoutMs: 300_000 });
   try {
     await run("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", join(dir, "other")]);
     const r = await sshRun({ port: guest.sshPort, privateKeyPath: join(dir, "other"), command: ["true"] });

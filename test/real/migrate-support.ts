@@ -60,7 +60,7 @@ export async function moveAndBoot(src: SourceVm, to: Family, routeId: string, op
     await target.lifecycle(result.targetVm, "start");
     const t0 = Date.now();
     const wait = await waitForGuest({
-      driver: target, vm: result.targetVm, access: { user: "root", identityFile: src.image.sshPrivateKeyPath }, timeoutMs: 300_000,
+      driver: target, vm: result.targetVm, access: { user: "root", identityFile: src.image.sshPrivateKeyPath }, timeoutMs: 480_000,
     });
     const bootSeconds = (Date.now() - t0) / 1000;
     assert.match(wait.bootId, /^[0-9a-f-]{36}$/);

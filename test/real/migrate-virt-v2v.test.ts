@@ -6,23 +6,27 @@ import { assertRunGone, defineSource, moveAndBoot, skipNoQemu } from "./migrate-
 /**
  * vmware -> kvm over the virt-v2v routes (virt-v2v converts toward KVM only): the guest is
  * rewritten in libguestfs's appliance (~8 min under TCG each, lab notes), then must boot
- * on KVM hardware and answer over SSH with the image's key. One route always runs (the
- * OVA path a VMware export takes in reality); the others only with TIOSA_SLOW_TESTS=1.
+ * on KVM hardware and answer over SSH with the image's key. Measured here on the shared
+ * machine, one virt-v2v conversion took well over 10 minutes, so even the designated route
+ * (the OVA path a VMware export takes in reality) is opt-in: TIOSA_V2V_TEST=1 runs it alone
+ * (what CI should run), TIOSA_SLOW_TESTS=1 runs all six.
  */
-const ALWAYS = "export-ova+v2v:ova>local+define-xml";
+const DESIGNATED = "export-ova+v2v:ova>local+define-xml";
 const slowOn = process.env.TIOSA_SLOW_TESTS === "1";
+const designatedOn = slowOn || process.env.TIOSA_V2V_TEST === "1";
 const routes = discoverRoutes("vmware", "kvm").filter((r) => r.slow);
 
 test("the always-run virt-v2v route is one of the discovered vmware -> kvm routes", () => {
-  assert.ok(routes.some((r) => r.id === ALWAYS), routes.map((r) => r.id).join(", "));
+  assert.ok(routes.some((r) => r.id === DESIGNATED), routes.map((r) => r.id).join(", "));
   assert.ok(routes.every((r) => r.steps.some((s) => s.tool.id.startsWith("v2v:"))));
 });
 
 for (const r of routes) {
-  const optIn = r.id !== ALWAYS && !slowOn;
-  if (optIn) process.stderr.write(`skipping virt-v2v route ${r.id}: slow (~8 min under TCG); run with TIOSA_SLOW_TESTS=1\n`);
+  const on = r.id === DESIGNATED ? designatedOn : slowOn;
+  const how = r.id === DESIGNATED ? "TIOSA_V2V_TEST=1 (or TIOSA_SLOW_TESTS=1)" : "TIOSA_SLOW_TESTS=1";
+  if (!on) process.stderr.write(`skipping virt-v2v route ${r.id}: slow (over 10 min per conversion under TCG here); run it with ${how}\n`);
   test(`vmware -> kvm over ${r.name}: debian-12 is converted by virt-v2v and boots with KVM hardware`, {
-    skip: skipNoQemu || (optIn ? "slow virt-v2v route: set TIOSA_SLOW_TESTS=1 to run it" : false),
+    skip: skipNoQemu || (on ? false : `slow virt-v2v route: set ${how} to run it`),
     timeout: 60 * 60_000,
   }, async () => {
     const src = await defineSource("vmware");

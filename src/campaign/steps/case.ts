@@ -75,7 +75,8 @@ export async function runCase(rc: RunContext, job: CaseJob, o: { source: Libvirt
       artifact.vmName = vm;
       note = " (source VM defined again from its image after a resume)";
     }
-    const r = await stopVm(o.source, vm, { timeoutMs: job.steps.find((s) => s.no === 4)!.timeoutSeconds * 1000, signal, log });
+    // The graceful wait leaves part of the step's budget for the power-off.
+    const r = await stopVm(o.source, vm, { timeoutMs: job.steps.find((s) => s.no === 4)!.timeoutSeconds * 600, signal, log });
     const src = await readSourceVm(o.source, vm, signal);
     ctxBase = {
       workDir: o.workDir, source: { driver: o.source, vm },

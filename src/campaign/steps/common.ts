@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { setMaxListeners } from "node:events";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -44,7 +45,11 @@ export function driverFor(uri: string, runId: string, jobId: string): LibvirtDri
 
 /** The step's own signal: the run's, plus the step's timeout from the campaign. */
 export function stepSignal(run: AbortSignal, seconds: number): AbortSignal {
-  return AbortSignal.any([run, AbortSignal.timeout(Math.round(seconds * 1000))]);
+  const s = AbortSignal.any([run, AbortSignal.timeout(Math.round(seconds * 1000))]);
+  // Every tool a step spawns listens to it (a Table II set spawns dozens): not a leak.
+  setMaxListeners(0, s);
+  setMaxListeners(0, run);
+  return s;
 }
 
 export class StepFailed extends Error {

@@ -31,8 +31,8 @@ export const adaptCommand: Command = {
   formats: ["table", "json"],
   async run(ctx) {
     const [action, ...extra] = ctx.positionals;
-    if (!action || !(ACTIONS as readonly string[]).includes(action)) throw new UserError(`adapt: give an action: ${ACTIONS.join(", ")} (got '${action ?? ""}')`);
-    if (extra.length) throw new UserError(`adapt: unexpected argument '${extra[0]}'`);
+    if (!action || !(ACTIONS as readonly string[]).includes(action)) throw new UserError(`give an action: ${ACTIONS.join(", ")} (got '${action ?? ""}')`);
+    if (extra.length) throw new UserError(`unexpected argument '${extra[0]}'`);
     const { source, close } = await openSource(ctx);
     try {
       if (action === "list") {
@@ -52,7 +52,7 @@ export const adaptCommand: Command = {
       }
       const familyName = str(ctx, "family");
       if (str(ctx, "family-file")) await loadFamilyFile(str(ctx, "family-file")!);
-      if (!familyName) throw new UserError("adapt: --family FAMILY is required (the target family: kvm, vmware, hyperv, xen, or one from --family-file)");
+      if (!familyName) throw new UserError("--family FAMILY is required (the target family: kvm, vmware, hyperv, xen, or one from --family-file)");
       const target = targetHardwareOf(getFamily(familyName));
       ctx.err(`adapt: reading the guest's facts from ${source.kind === "online" ? source.transport.label : source.image}`);
       const facts = await readGuestFacts(source, ctx.signal);
@@ -91,7 +91,7 @@ export function renderPlan(plan: AdaptPlan): string {
 async function openSource(ctx: CommandContext): Promise<{ source: AdaptSource; close: () => Promise<void> }> {
   const image = str(ctx, "image"), ssh = str(ctx, "ssh"), guest = str(ctx, "guest");
   const given = [image, ssh, guest].filter(Boolean).length;
-  if (given !== 1) throw new UserError("adapt: give exactly one of --image DISK (offline, libguestfs), --ssh USER@HOST[:PORT] or --guest TARGET (online)");
+  if (given !== 1) throw new UserError("give exactly one of --image DISK (offline, libguestfs), --ssh USER@HOST[:PORT] or --guest TARGET (online)");
   if (image) {
     const s = await stat(image).catch(() => undefined);
     if (!s?.isFile()) throw new UserError(`--image '${image}': no such file`);

@@ -56,10 +56,11 @@ export const captureCommand: Command = {
       const host = access.host ?? (await driver.guestAddress(vm, ctx.signal));
       if (!host) throw new UserError(`capture: no address for VM '${vm}' (give --ssh user@host)`);
       const transport = await SshTransport.connect({ user: access.user, host, port: access.port ?? 22 }, {
-        identityFile: access.identityFile, knownHostsFile: join(evidenceDir, "known_hosts"), acceptNew: true,
+        identityFile: access.identityFile, knownHostsFile: join(evidenceDir, "known_hosts"), acceptNew: true, connectTimeoutMs: 60_000,
       }, ctx.signal);
       try {
-        guest = await captureGuest(transport, { signal: ctx.signal, userOps: ctx.options["no-user-ops"] !== true });
+        // Guest scripts get the boot budget: a loaded TCG host runs them many times slower.
+        guest = await captureGuest(transport, { signal: ctx.signal, userOps: ctx.options["no-user-ops"] !== true, timeoutMs: Math.max(60_000, bootTimeoutOption(ctx) / 2) });
       } finally {
         await transport.close();
       }

@@ -74,7 +74,7 @@ export async function testInjection(ctx: HypervisorTestContext): Promise<Results
   const runId = driver.runId;
   const slot = pickSlot(runId, await hostRoutes(), (k) => [injectSubnet(k)]);
   if (slot === null) {
-    for (const id of INJECTION_TEST_IDS) results[id] = { result: "failed", detail: "no free /24 left in 10.251.10.0-10.251.41.0 on this host for the injection network" };
+    for (const id of INJECTION_TEST_IDS) results[id] = { result: "failed", detail: "no free /24 left in 10.253.0.0-10.253.31.0 on this host for the injection network" };
     return results;
   }
   const INJECT = { host: `${injectSubnet(slot)}1`, guest: `${injectSubnet(slot)}10`, prefix: 24 } as const;

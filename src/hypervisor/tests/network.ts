@@ -20,9 +20,9 @@ import { unsupported, type HypervisorTestContext, type Results } from "./context
  * Table II 1.5 VM Network Management on libvirt: 1.5.a VLAN, 1.5.b flat, 1.5.c hypervisor
  * firewall rules, 1.5.d routing. One boot of the VM serves all four: it gets one extra NIC
  * per test network (flat, VLAN, routed), each network built by the test with its peers in
- * network namespaces on this machine. Everything uses 10.251.0.0/16 and 10.252.0.0/16,
- * which exist only inside these bridges and namespaces; the routed pair of /24s is a free
- * slot of this host (subnets.ts).
+ * network namespaces on this machine. Every address is private and exists only inside
+ * these bridges and namespaces (flat and VLAN: 10.251.1-2.0/24); the routed pair of /24s
+ * is a free slot of this host in 10.254.0.0/16 (subnets.ts).
  */
 
 export const NETWORK_TEST_IDS = ["1.5.a", "1.5.b", "1.5.c", "1.5.d"] as const;
@@ -68,7 +68,7 @@ export async function testNetworks(ctx: HypervisorTestContext): Promise<Results>
   }
   const slot = pickSlot(runId, await hostRoutes(), (k) => { const r = routedSubnets(k); return [r.vm, r.remote]; });
   if (slot === null) {
-    for (const id of NETWORK_TEST_IDS) results[id] = { result: "failed", detail: `no free pair of /24s left in 10.252.0.0/16 on this host for the routed network test` };
+    for (const id of NETWORK_TEST_IDS) results[id] = { result: "failed", detail: `no free pair of /24s left in 10.254.0.0/16 on this host for the routed network test` };
     return results;
   }
   const ROUTED = routedPlan(slot);

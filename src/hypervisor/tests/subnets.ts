@@ -5,14 +5,15 @@ import { run } from "../../util/exec.js";
  * Flat and VLAN subnets live only inside their own bridges and namespaces and can repeat;
  * these cannot, so each run takes a free slot: two runs (or two families) at once on one
  * host do not collide, and a host network already using a range is never touched.
- *   injection slot k: 10.251.(10+k).0/24          routed slot k: 10.252.(2k+1).0/24 + 10.252.(2k+2).0/24
+ *   injection slot k: 10.253.k.0/24          routed slot k: 10.254.(2k).0/24 + 10.254.(2k+1).0/24
+ * (flat and VLAN segments, which the host does not see, use 10.251.1.0/24 and 10.251.2.0/24)
  */
 export const SLOTS = 32;
 
-export function injectSubnet(k: number): string { return `10.251.${10 + k}.`; }
-export function routedSubnets(k: number): { vm: string; remote: string } { return { vm: `10.252.${2 * k + 1}.`, remote: `10.252.${2 * k + 2}.` }; }
+export function injectSubnet(k: number): string { return `10.253.${k}.`; }
+export function routedSubnets(k: number): { vm: string; remote: string } { return { vm: `10.254.${2 * k}.`, remote: `10.254.${2 * k + 1}.` }; }
 
-/** Prefixes ("10.252.3.") the host routes already (`ip -4 route`: connected and other routes). */
+/** Prefixes ("10.254.3.") the host routes already (`ip -4 route`: connected and other routes). */
 export function routedPrefixes(routeText: string): string[] {
   const out: string[] = [];
   for (const line of routeText.split("\n")) {

@@ -1,0 +1,72 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { run } from "../../src/util/exec.js";
+import { RunStore } from "../../src/campaign/store.js";
+import { jobMarker } from "../../src/campaign/steps/common.js";
+
+/** Helpers of the campaign runner's real tests: the CLI as a child process, and leftover checks. */
+
+export const ROOT = resolve(fileURLToPath(import.meta.url), "../../../..");
+export const CLI = join(ROOT, "bin", "tiosa.js");
+
+export async function haveVirtualization(): Promise<string | null> {
+  const q = await run("qemu-system-x86_64", ["--version"], { timeoutMs: 10_000 }).catch(() => null);
+  if (!q || q.code !== 0) return "no qemu-system-x86_64 on this machine: no virtualization at all";
+  return null;
+}
+
+export function campaignFile(yaml: string): { file: string; dir: string } {
+  const dir = mkdtempSync(join(tmpdir(), "tiosa-campaign-test-"));
+  const file = join(dir, "campaign.yaml");
+  writeFileSync(file, yaml.replace(/@OUT@/g, join(dir, "runs")));
+  return { file, dir };
+}
+
+export interface CliRun { child: ChildProcess; done: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>; stderr: () => string }
+
+export function startCli(args: string[]): CliRun {
+  const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+  let stdout = "", stderr = "";
+  child.stdout!.on("data", (d) => { stdout += d; });
+  child.stderr!.on("data", (d) => { stderr += d; });
+  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>((res) => {
+    child.on("close", (code, signal) => res({ code, signal, stdout, stderr }));
+  });
+  return { child, done, stderr: () => stderr };
+}
+
+/** The run directory a `tiosa run` announces on stderr. */
+export async function runDirOf(r: CliRun, timeoutMs = 120_000): Promise<string> {
+  const t0 = Date.now();
+  for (;;) {
+    const m = / in (\S+): \d+ jobs/.exec(r.stderr());
+    if (m && existsSync(join(m[1]!, "run.sqlite"))) return m[1]!;
+    if (r.child.exitCode !== null || Date.now() - t0 > timeoutMs) throw new Error(`tiosa run did not start a run:\n${r.stderr()}`);
+    await new Promise((res) => setTimeout(res, 200));
+  }
+}
+
+/** Everything of a run that could be left on libvirt: domains, pools (with volumes), networks named with its jobs' markers. */
+export async function leftoversOnLibvirt(runDir: string): Promise<string[]> {
+  const store = RunStore.open(runDir, { readonly: true });
+  const markers = store.plan().jobs.map((j) => `tiosa-${jobMarker(store.id, j.id)}`);
+  store.close();
+  const names = async (args: string[]) => (await run("virsh", ["-c", "qemu:///system", ...args], { timeoutMs: 30_000 })).stdout.split("\n").map((s) => s.trim()).filter(Boolean);
+  const left: string[] = [];
+  const mine = (n: string) => markers.some((m) => n === m || n.startsWith(`${m}-`));
+  for (const d of await names(["list", "--all", "--name"])) if (mine(d)) left.push(`domain ${d}`);
+  for (const p of await names(["pool-list", "--all", "--name"])) {
+    if (!mine(p)) continue;
+    left.push(`pool ${p}`);
+    for (const v of await names(["vol-list", "--pool", p, "--name"])) left.push(`volume ${p}/${v}`);
+  }
+  // Volumes of the run in any pool (e.g. the default pool).
+  for (const p of await names(["pool-list", "--name"])) {
+    for (const v of await names(["vol-list", "--pool", p, "--name"])) if (mine(v)) left.push(`volume ${p}/${v}`);
+  }
+  for (const n of await names(["net-list", "--all", "--name"])) if (mine(n)) left.push(`network ${n}`);
+  return left;
+}
