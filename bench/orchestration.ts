@@ -32,7 +32,7 @@ pairs:
   - { from: kvm, to: vmware }
 routes: { use: all, onePerPair: true }
 cycles: 1
-timeouts: { boot: 900, stop: 40 }
+timeouts: { boot: 420, stop: 40 }
 output: ${join(dir, "runs")}
 `);
   const r = spawnSync(process.execPath, [join(ROOT, "bin", "tiosa.js"), "run", file, "--format", "json"], { encoding: "utf8", cwd: ROOT, maxBuffer: 64 * 2 ** 20 });

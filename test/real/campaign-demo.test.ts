@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { rmSync, existsSync } from "node:fs";
 import { join } from "node:path";
-import { campaignFile, haveVirtualization, leftoversOnLibvirt, runDirOf, startCli } from "../support/campaign-cli.js";
+import { campaignFile, haveVirtualization, leftoversOnLibvirt, runDirOf, startCli, stopAll } from "../support/campaign-cli.js";
 import type { ReportModel } from "../../src/report/model.js";
 
 /**
@@ -59,6 +59,7 @@ output: "@OUT@"
     assert.deepEqual(await leftoversOnLibvirt(runDir), []);
     assert.equal(existsSync(join(runDir, "work")), false, "the run's work directory is gone");
   } finally {
+    await stopAll();
     rmSync(dir, { recursive: true, force: true });
   }
 });

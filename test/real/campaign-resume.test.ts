@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { rmSync, existsSync } from "node:fs";
 import { join } from "node:path";
-import { campaignFile, haveVirtualization, leftoversOnLibvirt, runDirOf, startCli } from "../support/campaign-cli.js";
+import { campaignFile, haveVirtualization, leftoversOnLibvirt, runDirOf, startCli, stopAll } from "../support/campaign-cli.js";
 import { RunStore } from "../../src/campaign/store.js";
 
 /**
@@ -24,7 +24,7 @@ pairs:
   - { from: kvm, to: vmware }
 routes: { use: all, onePerPair: true }
 cycles: 1
-timeouts: { boot: 900, stop: 40 }
+timeouts: { boot: 420, stop: 40 }
 output: "@OUT@"
 `;
 
@@ -83,6 +83,7 @@ test("SIGKILL at random moments, resumed each time: same results as an uninterru
     assert.deepEqual(left.leftoverResources(), []);
     left.close();
   } finally {
+    await stopAll();
     rmSync(dir, { recursive: true, force: true });
   }
 });

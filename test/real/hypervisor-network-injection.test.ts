@@ -41,7 +41,7 @@ async function hostListings(): Promise<{ nets: string; filters: string; netns: s
 const skip = (await haveQemu()) ? false : "no qemu-system-x86_64 on this machine: no virtualization at all";
 
 for (const familyName of FAMILIES) {
-  test(`injection and network tests on a debian-12 guest with ${familyName} hardware are proven from inside the guest and leave nothing behind`, { skip, timeout: 40 * 60_000 }, async () => {
+  test(`injection and network tests on a debian-12 guest with ${familyName} hardware are proven from inside the guest and leave nothing behind`, { skip, timeout: 90 * 60_000 }, async () => {
     const image = await buildImage("debian-12", { onProgress: (p) => { if (p.phase !== "info") process.stderr.write(`[image] ${p.step} ${p.phase}\n`); } });
     const driver = new LibvirtDriver(URI);
     const family = getFamily(familyName);
@@ -52,10 +52,10 @@ for (const familyName of FAMILIES) {
       await driver.connect();
       const access = { user: "root", identityFile: image.sshPrivateKeyPath };
       const t0 = Date.now();
-      const { handle, wait } = await launchVm({ driver, spec: { name: `net-${familyName}`, family, disks: [{ path: image.diskPath, format: image.format }] }, access, timeoutMs: 600_000 });
+      const { handle, wait } = await launchVm({ driver, spec: { name: `net-${familyName}`, family, disks: [{ path: image.diskPath, format: image.format }] }, access, timeoutMs: 900_000 });
       log(`booted ${handle.name} (${handle.accel}) in ${((Date.now() - t0) / 1000).toFixed(1)} s, SSH at ${wait.address}`);
       const ctx: HypervisorTestContext = {
-        driver, vm: handle.name, guest: wait.transport, access, evidenceDir, allowTerminate: true, bootTimeoutMs: 600_000, log,
+        driver, vm: handle.name, guest: wait.transport, access, evidenceDir, allowTerminate: true, bootTimeoutMs: 900_000, log,
       };
       const t1 = Date.now();
       Object.assign(results, await testInjection(ctx));

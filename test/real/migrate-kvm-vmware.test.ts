@@ -16,7 +16,7 @@ import { URI, assertRunGone, defineSource, moveAndBoot, skipNoQemu } from "./mig
  * running guest to stop (shut down if its guest is up in time, else powered off).
  */
 
-test("kvm -> vmware: a running debian-12 is stopped, moved over every route, and boots with VMware hardware", { skip: skipNoQemu, timeout: 30 * 60_000 }, async () => {
+test("kvm -> vmware: a running debian-12 is stopped, moved over every route, and boots with VMware hardware", { skip: skipNoQemu, timeout: 45 * 60_000 }, async () => {
   const src = await defineSource("kvm");
   try {
     await src.driver.lifecycle(src.vm, "start");
@@ -48,7 +48,7 @@ test("kvm -> vmware: a running debian-12 is stopped, moved over every route, and
   }
 });
 
-test("vmware -> kvm: every route without virt-v2v moves debian-12 and it boots with KVM hardware", { skip: skipNoQemu, timeout: 30 * 60_000 }, async () => {
+test("vmware -> kvm: every route without virt-v2v moves debian-12 and it boots with KVM hardware", { skip: skipNoQemu, timeout: 45 * 60_000 }, async () => {
   const src = await defineSource("vmware");
   try {
     const routes = discoverRoutes("vmware", "kvm").filter((r) => !r.slow);

@@ -27,8 +27,21 @@ export function campaignFile(yaml: string): { file: string; dir: string } {
 
 export interface CliRun { child: ChildProcess; done: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>; stderr: () => string }
 
+const live = new Set<ChildProcess>();
+
+/** Ends (SIGTERM: the CLI cleans up) every CLI process a test started and has not seen end. */
+export async function stopAll(): Promise<void> {
+  await Promise.all([...live].map((c) => new Promise<void>((res) => {
+    if (c.exitCode !== null || c.signalCode !== null) return res();
+    c.once("close", () => res());
+    c.kill("SIGTERM");
+  })));
+}
+
 export function startCli(args: string[]): CliRun {
   const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+  live.add(child);
+  child.on("close", () => live.delete(child));
   let stdout = "", stderr = "";
   child.stdout!.on("data", (d) => { stdout += d; });
   child.stderr!.on("data", (d) => { stderr += d; });

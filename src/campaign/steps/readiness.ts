@@ -15,7 +15,16 @@ export const GUEST_MEMORY_BYTES = 1024 * 2 ** 20;
  */
 export async function checkReadiness(driver: LibvirtDriver, job: ReadinessJob, signal: AbortSignal): Promise<string> {
   const info = await driver.connect(signal);
-  const inv = await driver.inventory({ signal });
+  // Other users' VMs may vanish between the listing and their description: ask again.
+  let inv;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      inv = await driver.inventory({ signal });
+      break;
+    } catch (e) {
+      if (attempt >= 3 || signal.aborted) throw e;
+    }
+  }
   const problems: string[] = [];
   const exposed = inv.vms.filter((v) => v.memoryBytes !== null && v.cpu.count !== null).length;
   if (inv.vms.length > 0 && exposed < inv.vms.length) problems.push(`${inv.vms.length - exposed} of ${inv.vms.length} VMs do not expose memory and CPU`);

@@ -139,7 +139,7 @@ export async function testInjection(ctx: HypervisorTestContext): Promise<Results
     });
 
     results["1.3.b"] = await timed(async (): Promise<HypervisorTestResult> => {
-      if ((await driver.state(vm, signal)) !== "running") await startAndReconnect(ctx, signal);
+      await ensureGuest(ctx);
       const parts: string[] = [];
       const evidence: string[] = [];
       let offlineOk: boolean | null = null, onlineOk: boolean | null = null;
@@ -185,6 +185,7 @@ export async function testInjection(ctx: HypervisorTestContext): Promise<Results
     if (injected.length) {
       // Undo in the running guest where possible; otherwise offline, the way it came in.
       const q = injected.map((p) => `'${p}'`).join(" ");
+      await ensureGuest(ctx).catch(() => undefined);
       const online = await ctx.guest.exec(`rm -f ${q} && sync && for f in ${q}; do test ! -e "$f" || exit 1; done && echo undone`, { timeoutMs: 20_000 })
         .then((r) => r.stdout.includes("undone"), () => false);
       if (!online && gfs.ok) {

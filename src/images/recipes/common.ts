@@ -1,4 +1,7 @@
-/** Pieces shared by the Debian recipes (data only). */
+/**
+ * Pieces shared by the Debian recipes (data only). Protocols are numbers (1 icmp, 58
+ * ipv6-icmp): nft resolves names through /etc/protocols, which a minbase system lacks.
+ */
 export const NFTABLES_RULESET = `#!/usr/sbin/nft -f
 flush ruleset
 table inet filter {
@@ -7,7 +10,7 @@ table inet filter {
     ct state established,related accept
     ct state invalid drop
     iif "lo" accept
-    meta l4proto { icmp, ipv6-icmp } accept
+    meta l4proto { 1, 58 } accept
     tcp dport 22 accept
     udp sport 67 udp dport 68 accept
     udp sport 547 udp dport 546 accept
@@ -24,5 +27,5 @@ table inet filter {
 export const DEBIAN_BASE_PACKAGES = [
   "linux-image-amd64", "initramfs-tools", "systemd-sysv", "udev", "dbus", "kmod",
   "openssh-server", "qemu-guest-agent", "nftables", "grub-pc", "iproute2", "iputils-ping",
-  "procps", "ca-certificates", "e2fsprogs",
+  "procps", "ca-certificates", "e2fsprogs", "netbase",
 ];
