@@ -1,5 +1,5 @@
 import { mkdir, rm } from "node:fs/promises";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import type { GuestTransport } from "../guest/transport.js";
 import { getFamily } from "../hypervisor/families/index.js";
 import { runOk } from "../util/exec.js";
@@ -63,11 +63,13 @@ async function runAdaptRoute(i: AdaptRouteInput): Promise<AdaptRouteResult> {
   if (i.online) {
     src = { kind: "online", transport: i.online };
   } else {
-    // Offline: never change the user's image; adapt a working copy (a fast uncompressed copy).
+    // Offline: never change the user's image; adapt a qcow2 overlay on it. The overlay then
+    // holds exactly the clusters the adaptation wrote, which is what a delta transfer sends
+    // when the target holds the source image (qemu-img convert -B copies the top layer only).
     work = join(i.workDir, "adapted.qcow2");
     workFormat = "qcow2";
-    say(`copying ${i.source.image} to a working copy`);
-    timings.copy = (await runOk("qemu-img", ["convert", "-U", "-f", i.source.format, "-O", "qcow2", i.source.image, work], { timeoutMs: 60 * 60_000, signal: i.signal })).durationMs;
+    say(`creating a working overlay on ${i.source.image}`);
+    timings.copy = (await runOk("qemu-img", ["create", "-q", "-f", "qcow2", "-b", resolve(i.source.image), "-F", i.source.format, work], { timeoutMs: 60_000, signal: i.signal })).durationMs;
     src = { kind: "offline", image: work, format: workFormat };
   }
   let t = Date.now();

@@ -15,7 +15,12 @@ export interface TransferOptions {
   sourceFormat: string;
   /** Where the transferred image is written (what crosses the wire). */
   output: string;
-  /** A base image both sides hold: the output is then a qcow2 overlay on it. */
+  /**
+   * A base image both sides hold: the output is then a qcow2 overlay on it. qemu-img convert -B
+   * copies only the clusters allocated in the source's TOP layer, so the source must be an
+   * overlay whose backing has the base's content (as adapt's working overlays are); anything
+   * else is caught by the block-by-block comparison, which fails the transfer.
+   */
   base?: { path: string; format: string };
   /** Discard free blocks first (virt-sparsify --in-place; the source must be a disposable copy). */
   trim?: boolean;

@@ -63,7 +63,7 @@ export async function runSession(o: SessionOptions): Promise<SessionResult> {
     const r = await recoverRun(store, o.err);
     o.err(`tiosa run: resuming ${run.id} (attempt ${run.attempts + 1}): ${r.removed} leftover(s) removed, ${r.reset.length} interrupted job(s) to run again`);
   } else {
-    if (!o.campaignFile) throw new UserError("tiosa run: give a campaign file, or --resume RUN");
+    if (!o.campaignFile) throw new UserError("give a campaign file, or --resume RUN");
     campaign = await loadCampaign(o.campaignFile);
     for (const w of campaign.warnings) o.err(`warning: ${w}`);
     const plan = planCampaign(campaign, planRoutes);

@@ -103,12 +103,16 @@ export async function migrate(o: MigrateOptions): Promise<MigrateResult> {
       diskVirtual += s.virtualSize;
     }
   } else {
-    for (const d of src.inventory.disks) { diskActual += d.allocationBytes ?? d.capacityBytes ?? 0; diskVirtual += d.capacityBytes ?? 0; }
+    // Remote files are not readable here: libvirt's domblkinfo gives capacity and allocation.
+    const inv = await source.vmInventory(o.vm, o.signal);
+    for (const d of inv.disks.filter((x) => x.device === "disk")) { diskActual += d.allocationBytes ?? d.capacityBytes ?? 0; diskVirtual += d.capacityBytes ?? 0; }
   }
   const room = await checkTargetRoom(target, { diskActual, diskVirtual, memoryBytes: src.inventory.memoryBytes ?? 0 }, o.signal);
   for (const w of room.warnings) log(`warning: ${w}`);
 
-  const workDir = await mkdtemp(join(o.workDir ?? tmpdir(), "tiosa-migrate-"));
+  const workDir = await mkdtemp(join(o.workDir ?? tmpdir(), "tiosa-migrate-")).catch((e: NodeJS.ErrnoException) => {
+    throw new UserError(`work directory: cannot create one in '${o.workDir ?? tmpdir()}' (${e.code ?? e.message})`);
+  });
   const steps: StepReport[] = [];
   let ok = false;
   try {

@@ -87,7 +87,7 @@ test("debian-12-hostonly: adapted offline (libguestfs) for vmware, it finds its 
     assert.equal(changes.targetFamily, "vmware");
     assert.ok(changes.changes.some((c) => c.action === "initramfs-add-modules"));
 
-    const adapted = await bootOutcome(copy, "pvscsi", join(dir, "adapted.log"), 600_000, img.sshPrivateKeyPath, ["sh", "-c", "findmnt -n -o SOURCE /; lsmod | awk '{print $1}' | grep -x vmw_pvscsi; ip -br link"]);
+    const adapted = await bootOutcome(copy, "pvscsi", join(dir, "adapted.log"), 600_000, img.sshPrivateKeyPath, ["findmnt -n -o SOURCE /; lsmod | awk '{print $1}' | grep -x vmw_pvscsi; ip -br link"]);
     assert.equal(adapted.ssh, true, `the adapted copy answers SSH on pvscsi + vmxnet3: ${adapted.output}\n${adapted.console.slice(-1500)}`);
     assert.match(adapted.output, /^\/dev\/sda1$/m, "root is on the SCSI disk");
     assert.match(adapted.output, /^vmw_pvscsi$/m);

@@ -114,6 +114,7 @@ test("qemu+ssh to a second libvirtd: inventory, a marked VM defined from an uplo
   const t0 = Date.now();
   const h = await startRemoteHost();
   process.stderr.write(`remote host up in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${h.uri}\n`);
+  let driver: LibvirtDriver | undefined;
   try {
     const t1 = Date.now();
     const empty = HypervisorInventory.parse(JSON.parse((await cli(["inspect", h.uri, "--format", "json"])).out));
@@ -124,7 +125,7 @@ test("qemu+ssh to a second libvirtd: inventory, a marked VM defined from an uplo
     assert.equal(empty.hypervisor.type, "qemu");
     assert.equal(empty.target, h.uri);
 
-    const driver = new LibvirtDriver(h.uri);
+    driver = new LibvirtDriver(h.uri);
     const t2 = Date.now();
     const handle = await driver.defineVm({ name: "remote", family: getFamily("kvm"), disks: [{ path: image.diskPath, format: image.format }], memoryMiB: 256 });
     process.stderr.write(`remote define with disk upload in ${((Date.now() - t2) / 1000).toFixed(1)} s, accel ${handle.accel}\n`);
@@ -160,6 +161,8 @@ test("qemu+ssh to a second libvirtd: inventory, a marked VM defined from an uplo
     assert.equal(await list("pool-list"), "");
     assert.doesNotMatch(await list("net-list"), /tiosa-/);
   } finally {
+    // Nothing left after `tiosa cleanup`; this also removes the driver's local staging files.
+    if (driver) assert.deepEqual((await driver.cleanup()).failed, []);
     await stopRemoteHost(h);
     assert.equal((await run("ip", ["netns", "list"], { timeoutMs: 10_000 })).stdout.includes(h.ns), false);
   }

@@ -43,7 +43,12 @@ test("debian-12 in the kvm family: inventory equals domain XML and guest; captur
     // Sequence 1 inventory against the domain XML and the guest's own view.
     const inv = await driver.vmInventory(vm);
     const xml = await driver.domainXml(vm);
-    const guest = async (script: string) => (await wait.transport.exec(script, { timeoutMs: 30_000 })).stdout.trim();
+    // Generous: at a load average of 20 one SSH round trip into a TCG guest took over 30 s.
+    const guest = async (script: string) => {
+      const r = await wait.transport.exec(script, { timeoutMs: 180_000 });
+      assert.equal(r.code, 0, `guest command '${script}' failed: ${r.stderr}`);
+      return r.stdout.trim();
+    };
     assert.equal(inv.state, "running");
     assert.equal(inv.hypervisorType, handle.accel === "kvm" ? "kvm" : "qemu");
     assert.equal(inv.memoryBytes, 1024 * 1024 * 1024);

@@ -37,6 +37,7 @@ export const captureCommand: Command = {
     const allowTerminate = ctx.options["allow-terminate"] === true;
     const driver = new LibvirtDriver(uri);
     await driver.connect(ctx.signal);
+    await driver.state(vm, ctx.signal);
     const evidenceDir = await ensureDir(join(dirname(out), `${basename(out).replace(/\.json$/i, "")}.evidence`));
     try {
       // Inventory first: Terminate, if allowed, removes the VM at the end.

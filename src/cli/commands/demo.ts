@@ -20,7 +20,7 @@ export const demoCommand: Command = {
   options: { full: { type: "boolean" }, output: { type: "string" }, html: { type: "string" } },
   formats: ["table", "json"],
   async run(ctx) {
-    if (ctx.positionals.length) throw new UserError(`tiosa demo: unexpected argument '${ctx.positionals[0]}' (use --full for the paper-sized campaign)`);
+    if (ctx.positionals.length) throw new UserError(`unexpected argument '${ctx.positionals[0]}' (use --full for the paper-sized campaign)`);
     const file = join(campaignsDir(), ctx.options.full ? "full.yaml" : "demo.yaml");
     ctx.err(`tiosa demo: campaign ${file}`);
     const r = await runSession({

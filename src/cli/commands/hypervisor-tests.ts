@@ -28,6 +28,8 @@ export const hypervisorTestsCommand: Command = {
     const { access } = guestAccessOption(ctx);
     const driver = new LibvirtDriver(uri);
     await driver.connect(ctx.signal);
+    // A VM that does not exist fails here, before anything is created.
+    await driver.state(vm, ctx.signal);
     const evidenceDir = optString(ctx, "evidence-dir") ? await ensureDir(optString(ctx, "evidence-dir")!) : await mkdtemp(join(tmpdir(), "tiosa-evidence-"));
     try {
       const tctx = await openTestContext({ driver, vm, access, evidenceDir, allowTerminate: ctx.options["allow-terminate"] === true, ctx, bootTimeoutMs: bootTimeoutOption(ctx) });

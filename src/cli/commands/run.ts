@@ -21,9 +21,9 @@ export const runCommand: Command = {
   async run(ctx) {
     const resume = typeof ctx.options.resume === "string" ? ctx.options.resume : undefined;
     const [file, ...extra] = ctx.positionals;
-    if (resume && file) throw new UserError(`tiosa run: give a campaign file or --resume RUN, not both ('${file}')`);
-    if (!resume && !file) throw new UserError("tiosa run: give a campaign file (e.g. campaigns/demo.yaml), or --resume RUN");
-    if (extra.length) throw new UserError(`tiosa run: unexpected argument '${extra[0]}'`);
+    if (resume && file) throw new UserError(`give a campaign file or --resume RUN, not both ('${file}')`);
+    if (!resume && !file) throw new UserError("give a campaign file (e.g. campaigns/demo.yaml), or --resume RUN");
+    if (extra.length) throw new UserError(`unexpected argument '${extra[0]}'`);
     let concurrency: number | undefined;
     if (typeof ctx.options.concurrency === "string") {
       concurrency = Number(ctx.options.concurrency);

@@ -189,14 +189,15 @@ export async function testInjection(ctx: HypervisorTestContext): Promise<Results
       const online = await ctx.guest.exec(`rm -f ${q} && sync && for f in ${q}; do test ! -e "$f" || exit 1; done && echo undone`, { timeoutMs: 20_000 })
         .then((r) => r.stdout.includes("undone"), () => false);
       if (!online && gfs.ok) {
+        let wasRunning = false;
         try {
-          const wasRunning = (await driver.state(vm)) === "running";
+          wasRunning = (await driver.state(vm)) === "running";
           await ensureStopped(ctx, 60_000, undefined);
           await guestfish(gfs.setup, driver.uri, vm, injected.map((p) => `rm-f ${guestfishQuote(p)}`).join("\n") + "\n", { rw: true });
-          if (wasRunning) await startAndReconnect(ctx, undefined);
         } catch (e) {
           problems.push(`could not remove injected files ${injected.join(", ")}: ${errorMessage(e)}`);
         }
+        if (wasRunning) await startAndReconnect(ctx, undefined).catch((e: unknown) => problems.push(`restart after removing the injected files offline: ${errorMessage(e)}`));
       } else if (!online) {
         problems.push(`injected files ${injected.join(", ")} could not be removed`);
       }
