@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { mkdtemp, readFile, readdir, rm, stat, writeFile } from "node:fs/promises";
+import { lstat, mkdir, readFile, readdir, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { UserError, errorMessage } from "../../errors.js";
@@ -203,9 +203,23 @@ export class LibvirtDriver implements HypervisorDriver {
     return parseDomState(await this.virsh.ok(["domstate", "--reason", "--", vm], { signal }));
   }
 
+  /**
+   * One staging directory per run, shared by every driver instance of that run, so that
+   * whichever instance cleans up the run also removes it. Its name is predictable, so it is
+   * created exclusively and refused if something else (a symlink, another user's) is there.
+   */
   private async staging(): Promise<string> {
-    this.stagingDir ??= await mkdtemp(join(tmpdir(), "tiosa-libvirt-"));
-    return this.stagingDir;
+    if (this.stagingDir) return this.stagingDir;
+    const dir = join(tmpdir(), `tiosa-libvirt-${this.runId}`);
+    try {
+      await mkdir(dir, { mode: 0o700 });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+      const st = await lstat(dir);
+      if (!st.isDirectory() || st.uid !== process.getuid?.()) throw new Error(`staging directory ${dir} exists and is not this user's directory`);
+    }
+    this.stagingDir = dir;
+    return dir;
   }
 
   private async ensurePool(signal?: AbortSignal): Promise<void> {
@@ -479,10 +493,12 @@ export class LibvirtDriver implements HypervisorDriver {
         await this.virsh.raw(["net-undefine", n]);
       });
     }
-    if (this.stagingDir) {
-      await rm(this.stagingDir, { recursive: true, force: true });
-      this.stagingDir = undefined;
-    }
+    // Staging files of this run (any instance's), or of every run when cleaning up all runs.
+    const stale = opts.allRuns && this.local
+      ? (await readdir(tmpdir()).catch(() => [] as string[])).filter((n) => /^tiosa-libvirt-[0-9a-f]{8}$/.test(n))
+      : [`tiosa-libvirt-${this.runId}`];
+    for (const n of stale) await rm(join(tmpdir(), n), { recursive: true, force: true });
+    this.stagingDir = undefined;
     return report;
   }
 }
