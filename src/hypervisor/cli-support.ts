@@ -5,7 +5,7 @@ import type { HypervisorInventory, VmInventory } from "../inventory/model.js";
 import { renderTable } from "../util/table.js";
 import type { HypervisorTestResult } from "../snapshot/schema.js";
 import { CATALOGUE } from "../method/catalogue.js";
-import { HYPERVISOR_GROUPS } from "./tests/index.js";
+import { HYPERVISOR_GROUPS, DEFAULT_HYPERVISOR_GROUPS } from "./tests/index.js";
 import { parseSshEndpoint, type SshEndpoint } from "./guest-ssh.js";
 import type { GuestAccess } from "./launch.js";
 
@@ -34,7 +34,7 @@ export function requiredVm(ctx: CommandContext, command: string): string {
 
 export function groupsOption(ctx: CommandContext): string[] {
   const only = optString(ctx, "only");
-  if (!only) return [...HYPERVISOR_GROUPS];
+  if (!only) return [...DEFAULT_HYPERVISOR_GROUPS];
   const groups = only.split(",").map((s) => s.trim()).filter(Boolean);
   for (const g of groups) {
     if (!(HYPERVISOR_GROUPS as readonly string[]).includes(g)) throw new UserError(`--only '${g}': tiosa runs Table II groups ${HYPERVISOR_GROUPS.join(", ")}`);

@@ -1,4 +1,4 @@
-import { HYPERVISOR_GROUPS, runHypervisorTests, type HypervisorTestContext, type Results } from "../../hypervisor/tests/index.js";
+import { DEFAULT_HYPERVISOR_GROUPS, runHypervisorTests, type HypervisorTestContext, type Results } from "../../hypervisor/tests/index.js";
 import { testLaunch, testTerminate } from "../../hypervisor/tests/group-1.1-lifecycle.js";
 
 const LATER_IDS = ["1.4.a", "1.4.b", "1.2.a", "1.2.b", "1.2.c", "1.1.b", "1.1.c", "1.1.d", "1.1.e", "1.1.f", "1.1.g"];
@@ -22,7 +22,7 @@ export async function runHypervisorSet(ctx: HypervisorTestContext, terminateNote
     const why = `not run: Launch (1.1.a) failed`;
     return { results: launch, notRequested: Object.fromEntries(LATER_IDS.map((id) => [id, why])), launched: false };
   }
-  const { results, notRequested } = await runHypervisorTests({ ...ctx, allowTerminate: false }, [...HYPERVISOR_GROUPS]);
+  const { results, notRequested } = await runHypervisorTests({ ...ctx, allowTerminate: false }, [...DEFAULT_HYPERVISOR_GROUPS]);
   // The first Launch started the VM; the one inside the set only saw it running.
   results["1.1.a"] = launch["1.1.a"]!;
   notRequested["1.1.g"] = terminateNote;
