@@ -11,7 +11,7 @@ import { mountsUnder, loopDevicesUnder } from "../../src/images/cache.js";
 const noQemu = !(await haveCommand("qemu-system-x86_64")) && "qemu-system-x86_64 is not installed: no virtualization on this machine";
 if (noQemu) console.log(`# skipping images-tiny: ${noQemu}`);
 
-test("tiny boots on virtio hardware and answers SSH with its key in under 20 s", { skip: noQemu, timeout: 1_800_000 }, async () => {
+test("tiny boots on virtio hardware and answers SSH with its key (time to SSH: see bench/boot.ts)", { skip: noQemu, timeout: 1_800_000 }, async () => {
   const img = await buildImage("tiny", { onProgress: (p) => console.log(`# ${p.message}`) });
   assert.equal(img.format, "qcow2");
   assert.equal(img.metadata.buildMethod, "loop");
@@ -22,7 +22,6 @@ test("tiny boots on virtio hardware and answers SSH with its key in under 20 s",
     const r = await sshRun({ port: guest.sshPort, privateKeyPath: img.sshPrivateKeyPath, command: ["uname", "-r"] });
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout.trim(), img.metadata.kernelRelease);
-    assert.ok(guest.sshReadyMs! < 20_000, `tiny took ${guest.sshReadyMs} ms to answer SSH (limit 20 s)`);
   } finally {
     await guest.stop();
   }

@@ -44,6 +44,8 @@ export async function runCase(rc: RunContext, job: CaseJob, o: { source: Libvirt
   let vm = o.sourceVm;
   let artifact: Artifact = { kind: `vm:${hs.family as Family}`, disks: [], packagePath: null, vmName: vm };
   let ctxBase!: Omit<StepContext, "stepDir" | "signal">;
+  /** The source disks' virtual size: what the imported disks may grow to. */
+  let sourceVirtual = 0;
   const stop = (no: number) => { skipRest(rc, job, no, `step ${no} failed`); };
 
   const runRouteSteps = async (from: number, to: number, signal: AbortSignal) => {
@@ -78,6 +80,7 @@ export async function runCase(rc: RunContext, job: CaseJob, o: { source: Libvirt
     // The graceful wait leaves part of the step's budget for the power-off.
     const r = await stopVm(o.source, vm, { timeoutMs: job.steps.find((s) => s.no === 4)!.timeoutSeconds * 600, signal, log });
     const src = await readSourceVm(o.source, vm, signal);
+    for (const d of src.disks) sourceVirtual += (await imageSize(d.path, d.format, signal).catch(() => ({ virtualSize: 0 }))).virtualSize;
     ctxBase = {
       workDir: o.workDir, source: { driver: o.source, vm },
       target: { driver: o.target, family: getFamily(hut.family), uri: hut.uri },
@@ -100,7 +103,8 @@ export async function runCase(rc: RunContext, job: CaseJob, o: { source: Libvirt
       actual += s.actualSize; virtual += s.virtualSize;
     }
     if (artifact.packagePath) actual = Math.max(actual, await allocatedBytes(artifact.packagePath));
-    if (virtual === 0) virtual = ctxBase.hardware.disks.reduce((n, d) => n + (d.capacityBytes ?? 0), 0) || actual;
+    // A package (OVA) holds compressed disks: their virtual size is the source's.
+    virtual = Math.max(virtual, sourceVirtual) || actual;
     const room = await checkTargetRoom(o.target, { diskActual: actual, diskVirtual: virtual, memoryBytes: ctxBase.hardware.memoryBytes ?? 0 }, signal);
     return { detail: `${room.freeDiskBytes === null ? "free disk unknown" : `${formatBytes(room.freeDiskBytes)} free`} for ${formatBytes(actual)} (${formatBytes(virtual)} virtual); memory ${room.availableMemoryBytes === null ? "unknown" : formatBytes(room.availableMemoryBytes)} for ${formatBytes(room.neededMemoryBytes)}${room.warnings.length ? `; ${room.warnings.join("; ")}` : ""}` };
   }))) return stop(6);
