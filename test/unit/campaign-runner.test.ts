@@ -33,10 +33,12 @@ test("a step's timeout reads as a timeout, the run's abort as the abort's reason
   await new Promise((r) => setTimeout(r, 120));
   assert.equal(s.aborted, true);
   assert.match(stepErrorMessage(new Error("The operation was aborted"), s, run.signal, 0.05), /timed out after 0.05 s/);
+  s.dispose();
   const s2 = stepSignal(run.signal, 60);
   run.abort(new Error("interrupted by SIGINT"));
   assert.equal(s2.aborted, true);
   assert.match(stepErrorMessage(new Error("interrupted by SIGINT"), s2, run.signal, 60), /SIGINT/);
+  s2.dispose();
 });
 
 test("VM short names fit libvirt's and the driver's rules", () => {

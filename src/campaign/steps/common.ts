@@ -43,13 +43,23 @@ export function driverFor(uri: string, runId: string, jobId: string): LibvirtDri
   return new LibvirtDriver(uri, jobMarker(runId, jobId));
 }
 
-/** The step's own signal: the run's, plus the step's timeout from the campaign. */
-export function stepSignal(run: AbortSignal, seconds: number): AbortSignal {
-  const s = AbortSignal.any([run, AbortSignal.timeout(Math.round(seconds * 1000))]);
+/**
+ * The step's own signal: the run's, plus the step's timeout from the campaign. A plain timer
+ * (not AbortSignal.timeout inside AbortSignal.any, whose timeout signal Node 20 may collect
+ * before it fires); `dispose` clears it when the step ends.
+ */
+export function stepSignal(run: AbortSignal, seconds: number): AbortSignal & { dispose: () => void } {
+  const c = new AbortController();
   // Every tool a step spawns listens to it (a Table II set spawns dozens): not a leak.
-  setMaxListeners(0, s);
+  setMaxListeners(0, c.signal);
   setMaxListeners(0, run);
-  return s;
+  const timer = setTimeout(() => c.abort(new Error(`timed out after ${seconds} s`)), Math.round(seconds * 1000));
+  const onRun = () => c.abort(run.reason);
+  if (run.aborted) c.abort(run.reason);
+  else run.addEventListener("abort", onRun, { once: true });
+  return Object.assign(c.signal, {
+    dispose: () => { clearTimeout(timer); run.removeEventListener("abort", onRun); },
+  });
 }
 
 export class StepFailed extends Error {

@@ -34,6 +34,7 @@ export async function runStep(rc: RunContext, job: PlannedJob, no: number, body:
     rc.log(`${job.id}: step ${no} failed: ${detail}`);
     return null;
   } finally {
+    signal.dispose();
     rc.changed();
   }
 }
