@@ -16,9 +16,9 @@ export type NetworkConfig =
   | { kind: "dhcp-any-ethernet" }
   | { kind: "static"; interface: string; address: string; gateway: string; dns: string[] };
 
-export interface DebianRecipe {
+/** What every recipe kind has. */
+interface RecipeBase {
   name: string;
-  kind: "debian";
   description: string;
   /** Why this image behaves differently when moved (the point of having it). */
   portabilityTrait: string;
@@ -27,29 +27,24 @@ export interface DebianRecipe {
   packages: string[];
   diskSizeMiB: number;
   hostname: string;
+  kernelCmdline: string;
+}
+
+export interface DebianRecipe extends RecipeBase {
+  kind: "debian";
   /** initramfs-tools MODULES= policy; `list` includes only `initramfsModules`. */
   initramfs: { modules: "most" } | { modules: "list"; list: string[]; reproduces: string };
   network: NetworkConfig & { tool: "systemd-networkd" | "ifupdown" };
   nftablesRuleset: string;
   /** systemd units enabled at build time. */
   enable: string[];
-  kernelCmdline: string;
 }
 
-export interface TinyRecipe {
-  name: string;
+export interface TinyRecipe extends RecipeBase {
   kind: "tiny";
-  description: string;
-  portabilityTrait: string;
-  os: { id: "debian"; version: string; codename: string };
-  mirror: string;
-  /** Debian packages whose files are taken (extracted, not installed). */
-  packages: string[];
-  diskSizeMiB: number;
-  hostname: string;
-  /** Kernel modules put into the initramfs (their dependencies are added). */
+  /** Kernel modules put into the initramfs (their dependencies are added). Its `packages`
+   * are Debian packages whose files are taken (extracted, not installed). */
   modules: string[];
-  kernelCmdline: string;
 }
 
 export type Recipe = DebianRecipe | TinyRecipe;
