@@ -1,28 +1,11 @@
-import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { libguestfsEnv } from "../libguestfs/env.js";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { UserError } from "../errors.js";
-import { detectAccel } from "../qemu/accel.js";
 import { run, type ExecResult } from "../util/exec.js";
 
-/**
- * libguestfs runs the guest's file systems in its own small appliance VM, never in the host
- * kernel: the way to change an untrusted image offline. It needs a kernel for that appliance;
- * containers have none under /boot, so a Debian kernel package must be installed (or
- * SUPERMIN_KERNEL/SUPERMIN_MODULES point at one), and where KVM does not run guests the
- * appliance must be told to use TCG.
- */
-export async function libguestfsEnv(signal?: AbortSignal): Promise<NodeJS.ProcessEnv> {
-  const env: NodeJS.ProcessEnv = { ...process.env, LIBGUESTFS_BACKEND: process.env.LIBGUESTFS_BACKEND ?? "direct" };
-  if (!env.SUPERMIN_KERNEL) {
-    const kernels = (await readdir("/boot").catch(() => [] as string[])).filter((f) => f.startsWith("vmlinuz-"));
-    if (kernels.length === 0) {
-      throw new UserError("libguestfs needs a Linux kernel for its appliance and /boot has none", "install one (apt-get install linux-image-amd64) or set SUPERMIN_KERNEL and SUPERMIN_MODULES");
-    }
-  }
-  if ((await detectAccel(signal)) === "tcg" && !env.LIBGUESTFS_BACKEND_SETTINGS) env.LIBGUESTFS_BACKEND_SETTINGS = "force_tcg";
-  return env;
-}
+export { libguestfsEnv } from "../libguestfs/env.js";
 
 export interface GuestfishScriptResult extends ExecResult {
   /** stdout of the guest script (guestfish prints the `sh` command's output). */

@@ -92,6 +92,7 @@ async function runAdaptRoute(i: AdaptRouteInput): Promise<AdaptRouteResult> {
     source: work, sourceFormat: workFormat, output: out,
     ...(i.base ? { base: i.base } : {}),
     trim: !!i.trim && !i.online,
+    ...(i.online ? {} : { measureAgainst: i.source.image }),
     ...(i.signal ? { signal: i.signal } : {}),
   });
   timings.transfer = transfer.timingsMs.convert + transfer.timingsMs.verify + transfer.timingsMs.trim;

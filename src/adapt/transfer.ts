@@ -24,6 +24,11 @@ export interface TransferOptions {
   base?: { path: string; format: string };
   /** Discard free blocks first (virt-sparsify --in-place; the source must be a disposable copy). */
   trim?: boolean;
+  /**
+   * The file the shares are measured against, when `source` is a working overlay on the user's
+   * image (an overlay's own size says nothing about how big the guest's image is).
+   */
+  measureAgainst?: string;
   signal?: AbortSignal;
 }
 
@@ -68,7 +73,7 @@ export async function transferImage(o: TransferOptions): Promise<TransferResult>
   await mkdir(dirname(output), { recursive: true });
   const timings = { trim: 0, convert: 0, verify: 0 };
   if (o.trim) timings.trim = (await sparsifyInPlace(source, o.sourceFormat, o.signal)).durationMs;
-  const sourceFileBytes = (await stat(source)).size;
+  const sourceFileBytes = (await stat(o.measureAgainst ? resolve(o.measureAgainst) : source)).size;
   const sourceVirtualBytes = await virtualSize(source, o.sourceFormat, o.signal);
 
   const args = ["convert", "-U", "-c", "-f", o.sourceFormat, "-O", "qcow2"];

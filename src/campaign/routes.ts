@@ -5,8 +5,9 @@ import type { DiscoverRoutes } from "./plan.js";
 /**
  * Route discovery (src/routes) in the planner's shape. A user's own family (a family file)
  * has no exporter or importer of its own yet, so no route reaches it: a tool-support failure.
+ * A route's steps are its outline where it has one (adapt: what its preparation does, then the define).
  */
 export const planRoutes: DiscoverRoutes = (from, to) => {
   if (!isFamily(from) || !isFamily(to)) return [];
-  return discoverRoutes(from, to).map((r) => ({ id: r.id, name: r.name, steps: r.steps.map((s) => s.tool.name) }));
+  return discoverRoutes(from, to).map((r) => ({ id: r.id, name: r.name, steps: [...(r.outline ?? r.steps.map((s) => s.tool.name))] }));
 };

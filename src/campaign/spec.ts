@@ -59,7 +59,7 @@ const Routes = z.union([
   RouteList,
   z.object({
     use: z.union([z.literal("all"), RouteList]).default("all"),
-    /** Keep only the first route of each pair (the demo's setting). */
+    /** Keep only the first route of each pair (the demo's setting): a plain one, never `adapt`, which discovery lists last. */
     onePerPair: z.boolean().default(false),
   }).strict(),
 ]);
@@ -109,7 +109,7 @@ export const CampaignFile = z.object({
   guests: z.array(Guest).min(1, "a campaign needs at least one guest").describe("Guests: {name, image: RECIPE} or {name, vm: DOMAIN, hypervisor: NAME, ssh: {user, host?, port?, identityFile | passwordEnv}}"),
   /** Default: every ordered pair of distinct hypervisors. */
   pairs: z.array(Pair).min(1).optional().describe("Ordered (from, to) pairs; default: every ordered pair of distinct hypervisors"),
-  routes: Routes.default("all").describe("'all' discovered routes (default), a list of route ids, or {use, onePerPair}"),
+  routes: Routes.default("all").describe("'all' discovered routes (default; the adapt route included), a list of route ids from `tiosa routes` (e.g. [adapt]), or {use, onePerPair}; onePerPair keeps each pair's first (plain) route"),
   /** The paper asks for at least 3 ("at least 3 execution cycles ... showing stable, identical results"). */
   cycles: z.number().int().min(1, "cycles must be at least 1").max(100).default(PAPER_MIN_CYCLES).describe("Execution cycles per case (the paper asks for at least 3)"),
   /** Rules profile (relative to the campaign file); the paper's rules when left out. */

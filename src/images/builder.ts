@@ -7,8 +7,8 @@ import { BUILDER_VERSION, configuredSummary, recipeHash, type Recipe } from "./r
 import { buildDirName, imageCacheDir, imageDirName, releaseDir, removeDeadBuilds, allocatedBytes } from "./cache.js";
 import { detectDiskMethod, type DiskMethod } from "./disk.js";
 import { ImageBuildError, StepRunner, requireFreeSpace, type BuildProgress } from "./steps.js";
-import { buildDebianWithLoop } from "./debian.js";
-import { buildTinyWithLoop, type BuiltDisk } from "./tiny.js";
+import { buildDebian } from "./debian.js";
+import { buildTiny, type BuiltDisk } from "./tiny.js";
 
 export const DISK_FILE = "disk.qcow2";
 export const KEY_FILE = "id_ed25519";
@@ -119,18 +119,15 @@ export async function buildImage(nameOrRecipe: string | Recipe, opts: BuildOptio
   const workDir = join(cacheDir, buildDirName(recipe.name, hash));
   await mkdir(workDir);
   const s = new StepRunner(recipe.name, workDir, opts.onProgress, opts.signal);
-  s.info("disk method", `building with ${method === "loop" ? "loop devices (losetup at an offset) + chroot" : "libguestfs"}`);
+  s.info("disk method", `building with ${method === "loop" ? "loop devices (losetup at an offset) + chroot" : "libguestfs (file system made in its appliance VM; no loop devices)"}`);
   try {
-    if (method !== "loop") {
-      throw new ImageBuildError(recipe.name, "choose disk method", "the libguestfs build path is not implemented yet; loop devices are needed", "run as root where `losetup --offset` works");
-    }
     await s.step("generate SSH key pair (ed25519)", async () => {
       await runOk("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", `root@tiosa-${recipe.name}`, "-f", join(workDir, KEY_FILE)], { timeoutMs: 30_000 });
     });
     const publicKey = await readFile(join(workDir, KEY_FILE + ".pub"), "utf8");
     const built: BuiltDisk = recipe.kind === "tiny"
-      ? await buildTinyWithLoop(recipe, s, publicKey)
-      : await buildDebianWithLoop(recipe, s, publicKey);
+      ? await buildTiny(recipe, s, publicKey, method)
+      : await buildDebian(recipe, s, publicKey, method);
     await s.step("convert to qcow2", async () => {
       await runOk("qemu-img", ["convert", "-f", "raw", "-O", "qcow2", built.rawPath, join(workDir, DISK_FILE)], { timeoutMs: 600_000, ...(opts.signal ? { signal: opts.signal } : {}) });
       await rm(built.rawPath, { force: true });
@@ -158,7 +155,7 @@ export async function buildImage(nameOrRecipe: string | Recipe, opts: BuildOptio
     };
     await writeFile(join(workDir, METADATA_FILE), JSON.stringify(metadata, null, 2) + "\n");
     // Only the image's files go into the cache entry.
-    for (const leftover of ["root", "early", "tree", "initramfs", "mnt", "initrd.img"]) await rm(join(workDir, leftover), { recursive: true, force: true });
+    for (const leftover of ["root", "early", "tree", "initramfs", "mnt", "initrd.img", "bootfs", "bootfs.tar", "root.tar", "core.img", "grub-early.cfg"]) await rm(join(workDir, leftover), { recursive: true, force: true });
     opts.signal?.throwIfAborted();
     const finalDir = cachedImageDir(recipe, cacheDir);
     try {

@@ -15,7 +15,7 @@ const CHROOT_ENV = {
  * there is no udev here, and update-grub only writes root=UUID= when the by-uuid link
  * exists. Returns an unmount function.
  */
-export async function prepareChroot(root: string, devices: { disk: string; partition: string; uuid: string; label: string }): Promise<() => Promise<void>> {
+export async function prepareChroot(root: string, devices?: { disk: string; partition: string; uuid: string; label: string }): Promise<() => Promise<void>> {
   const mounted: string[] = [];
   const unmount = async () => {
     for (const m of mounted.reverse()) {
@@ -33,7 +33,7 @@ export async function prepareChroot(root: string, devices: { disk: string; parti
     }
     const dev = join(root, "dev");
     const nodes: [string, string][] = [["null", "/dev/null"], ["zero", "/dev/zero"], ["full", "/dev/full"], ["random", "/dev/random"], ["urandom", "/dev/urandom"], ["tty", "/dev/tty"]];
-    nodes.push([devices.disk.replace("/dev/", ""), devices.disk], [devices.partition.replace("/dev/", ""), devices.partition]);
+    if (devices) nodes.push([devices.disk.replace("/dev/", ""), devices.disk], [devices.partition.replace("/dev/", ""), devices.partition]);
     for (const [name, host] of nodes) {
       const st = await stat(host);
       const major = Math.floor(st.rdev / 256) & 0xfff, minor = (st.rdev & 0xff) | ((st.rdev >> 12) & 0xfff00);
@@ -41,11 +41,13 @@ export async function prepareChroot(root: string, devices: { disk: string; parti
     }
     await mkdir(join(dev, "pts"));
     await mkdir(join(dev, "shm"));
-    await mkdir(join(dev, "disk", "by-uuid"), { recursive: true });
-    await mkdir(join(dev, "disk", "by-label"), { recursive: true });
-    const part = devices.partition.replace("/dev/", "");
-    await symlink(`../../${part}`, join(dev, "disk", "by-uuid", devices.uuid));
-    await symlink(`../../${part}`, join(dev, "disk", "by-label", devices.label));
+    if (devices) {
+      await mkdir(join(dev, "disk", "by-uuid"), { recursive: true });
+      await mkdir(join(dev, "disk", "by-label"), { recursive: true });
+      const part = devices.partition.replace("/dev/", "");
+      await symlink(`../../${part}`, join(dev, "disk", "by-uuid", devices.uuid));
+      await symlink(`../../${part}`, join(dev, "disk", "by-label", devices.label));
+    }
     return unmount;
   } catch (e) {
     await unmount();

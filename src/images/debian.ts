@@ -3,7 +3,8 @@ import { randomUUID } from "node:crypto";
 import { join } from "node:path";
 import { runOk } from "../util/exec.js";
 import type { DebianRecipe } from "./recipe.js";
-import { attachLoop, createMbrDisk, detachLoop, PARTITION_OFFSET, unmountStrict, requireCleanExt4 } from "./disk.js";
+import { attachLoop, createMbrDisk, detachLoop, PARTITION_OFFSET, unmountStrict, requireCleanExt4, type DiskMethod } from "./disk.js";
+import { fillPartitionWithGuestfs } from "./guestfs-disk.js";
 import { processesUnder } from "./cache.js";
 import { prepareChroot, chrootRun } from "./chroot.js";
 import type { StepRunner } from "./steps.js";
@@ -75,8 +76,17 @@ async function writeTree(root: string, files: Record<string, string>): Promise<v
   }
 }
 
-/** Builds a Debian recipe into `<workDir>/disk.raw` with loop devices and a chroot. */
-export async function buildDebianWithLoop(r: DebianRecipe, s: StepRunner, publicKey: string): Promise<BuiltDisk> {
+/** update-grub must have written a root=UUID= entry: the image's root is found by UUID. */
+function requireRootByUuid(cfg: string, uuid: string): void {
+  if (!cfg.includes(`root=UUID=${uuid}`)) throw new Error(`grub.cfg does not boot root=UUID=${uuid} (got: ${/root=\S+/.exec(cfg)?.[0] ?? "no root="})`);
+}
+
+/**
+ * Builds a Debian recipe into `<workDir>/disk.raw`. With loop devices the root file system is
+ * mounted on the host and GRUB is installed in a chroot; with libguestfs the root is built in a
+ * plain directory, then packed into a file system and given GRUB inside libguestfs' appliance.
+ */
+export async function buildDebian(r: DebianRecipe, s: StepRunner, publicKey: string, method: DiskMethod): Promise<BuiltDisk> {
   const raw = join(s.workDir, "disk.raw");
   const root = join(s.workDir, "root");
   const early = join(s.workDir, "early");
@@ -86,23 +96,29 @@ export async function buildDebianWithLoop(r: DebianRecipe, s: StepRunner, public
   const signal = s.signal ? { signal: s.signal } : {};
   try {
     let disk = "", part = "";
-    await s.step("partition disk (MBR)", async () => {
-      await createMbrDisk(raw, r.diskSizeMiB, s.signal);
-      disk = await attachLoop(raw);
-      cleanups.push(() => detachLoop(disk));
-      part = await attachLoop(raw, { offset: PARTITION_OFFSET, sizeLimit: sizeBytes - PARTITION_OFFSET });
-      cleanups.push(() => detachLoop(part));
-    });
-    s.info("partition disk (MBR)", `loop devices: disk ${disk}, partition ${part} (offset ${PARTITION_OFFSET})`);
-    await s.step("make ext4 file system (LABEL=root)", async () => {
-      await runOk("mkfs.ext4", ["-q", "-F", "-L", "root", "-U", uuid, part], { timeoutMs: 120_000, ...signal });
+    if (method === "loop") {
+      await s.step("partition disk (MBR)", async () => {
+        await createMbrDisk(raw, r.diskSizeMiB, s.signal);
+        disk = await attachLoop(raw);
+        cleanups.push(() => detachLoop(disk));
+        part = await attachLoop(raw, { offset: PARTITION_OFFSET, sizeLimit: sizeBytes - PARTITION_OFFSET });
+        cleanups.push(() => detachLoop(part));
+      });
+      s.info("partition disk (MBR)", `loop devices: disk ${disk}, partition ${part} (offset ${PARTITION_OFFSET})`);
+      await s.step("make ext4 file system (LABEL=root)", async () => {
+        await runOk("mkfs.ext4", ["-q", "-F", "-L", "root", "-U", uuid, part], { timeoutMs: 120_000, ...signal });
+        await mkdir(root, { recursive: true });
+        await runOk("mount", [part, root], { timeoutMs: 30_000 });
+        cleanups.push(() => unmountStrict(root, processesUnder));
+        // mmdebstrap wants an empty target; mkfs's lost+found is recreated by e2fsck when needed.
+        await rm(join(root, "lost+found"), { recursive: true, force: true });
+        await writeTree(early, earlyFiles(r));
+      });
+    } else {
       await mkdir(root, { recursive: true });
-      await runOk("mount", [part, root], { timeoutMs: 30_000 });
-      cleanups.push(() => unmountStrict(root, processesUnder));
-      // mmdebstrap wants an empty target; mkfs's lost+found is recreated by e2fsck when needed.
-      await rm(join(root, "lost+found"), { recursive: true, force: true });
       await writeTree(early, earlyFiles(r));
-    });
+      s.info("root directory", "the root file system is built in a directory; libguestfs' appliance makes the disk from it at the end");
+    }
     await s.step(`mmdebstrap ${r.os.codename} (download + install ${r.packages.length} packages)`, async () => {
       await runOk("mmdebstrap", [
         "--mode=root", "--variant=minbase", "--quiet",
@@ -120,32 +136,33 @@ export async function buildDebianWithLoop(r: DebianRecipe, s: StepRunner, public
       kernelRelease = kernels[kernels.length - 1] ?? "";
       if (!kernelRelease) throw new Error("no kernel installed under /lib/modules");
     });
-    const unchroot = await prepareChroot(root, { disk, partition: part, uuid, label: "root" });
+    const unchroot = await prepareChroot(root, method === "loop" ? { disk, partition: part, uuid, label: "root" } : undefined);
     cleanups.push(unchroot);
     await s.step("enable services, lock root password", async () => {
       await chrootRun(root, ["systemctl", "enable", ...r.enable], signal);
       await chrootRun(root, ["passwd", "--lock", "root"], signal);
     });
-    await s.step("install GRUB (i386-pc, MBR) in chroot", async () => {
-      // The partition is a separate offset loop device, not a partition of `disk` as GRUB
-      // sees it, so GRUB finds /boot by UUID (search.fs_uuid) and needs the MBR + ext2 modules.
-      await chrootRun(root, ["grub-install", "--target=i386-pc", "--modules=part_msdos ext2 biosdisk", "--boot-directory=/boot", disk], signal);
-      // grub-mkconfig's 10_linux skips every kernel when / is a loop device backed by a file
-      // (it "can't cope" with those). For this one run, name the root device by its UUID link;
-      // the image keeps no trace of it, so update-grub inside the guest behaves as usual.
-      const buildOnly = join(root, "etc/default/grub.d/zz-tiosa-build-only.cfg");
-      await writeFile(buildOnly, `GRUB_DEVICE=/dev/disk/by-uuid/${uuid}\n`);
-      try {
-        await chrootRun(root, ["update-grub"], signal);
-      } finally {
-        await rm(buildOnly, { force: true });
-      }
-      const cfg = await readFile(join(root, "boot/grub/grub.cfg"), "utf8");
-      if (!cfg.includes(`root=UUID=${uuid}`)) throw new Error(`grub.cfg does not boot root=UUID=${uuid} (got: ${/root=\S+/.exec(cfg)?.[0] ?? "no root="})`);
-    });
+    if (method === "loop") {
+      await s.step("install GRUB (i386-pc, MBR) in chroot", async () => {
+        // The partition is a separate offset loop device, not a partition of `disk` as GRUB
+        // sees it, so GRUB finds /boot by UUID (search.fs_uuid) and needs the MBR + ext2 modules.
+        await chrootRun(root, ["grub-install", "--target=i386-pc", "--modules=part_msdos ext2 biosdisk", "--boot-directory=/boot", disk], signal);
+        // grub-mkconfig's 10_linux skips every kernel when / is a loop device backed by a file
+        // (it "can't cope" with those). For this one run, name the root device by its UUID link;
+        // the image keeps no trace of it, so update-grub inside the guest behaves as usual.
+        const buildOnly = join(root, "etc/default/grub.d/zz-tiosa-build-only.cfg");
+        await writeFile(buildOnly, `GRUB_DEVICE=/dev/disk/by-uuid/${uuid}\n`);
+        try {
+          await chrootRun(root, ["update-grub"], signal);
+        } finally {
+          await rm(buildOnly, { force: true });
+        }
+        requireRootByUuid(await readFile(join(root, "boot/grub/grub.cfg"), "utf8"), uuid);
+      });
+    }
     let osPretty = "";
     let initrdModuleCount = 0;
-    await s.step("check initramfs, trim free blocks, unmount", async () => {
+    await s.step(method === "loop" ? "check initramfs, trim free blocks, unmount" : "check initramfs", async () => {
       const initrd = join(root, "boot", `initrd.img-${kernelRelease}`);
       await readFile(initrd).then(() => undefined);
       const listing = (await chrootRun(root, ["lsinitramfs", `/boot/initrd.img-${kernelRelease}`], signal)).stdout;
@@ -156,13 +173,35 @@ export async function buildDebianWithLoop(r: DebianRecipe, s: StepRunner, public
       initrdModuleCount = listing.split("\n").filter((l) => /\.ko(\.[a-z]+)?$/.test(l)).length;
       osPretty = /^PRETTY_NAME="?([^"\n]*)/m.exec(await readFile(join(root, "etc/os-release"), "utf8"))?.[1] ?? "";
       await rm(join(root, "var/cache/apt/archives"), { recursive: true, force: true }).then(() => mkdir(join(root, "var/cache/apt/archives/partial"), { recursive: true }));
-      await runOk("fstrim", [root], { timeoutMs: 120_000 }).catch(() => undefined);
-      // Unmount (strictly) before the loop devices go, then prove the file system is clean.
-      await cleanups.pop()!(); // chroot mounts
-      await cleanups.pop()!(); // root
-      await requireCleanExt4(part);
-      while (cleanups.length) await cleanups.pop()!();
+      if (method === "loop") {
+        await runOk("fstrim", [root], { timeoutMs: 120_000 }).catch(() => undefined);
+        // Unmount (strictly) before the loop devices go, then prove the file system is clean.
+        await cleanups.pop()!(); // chroot mounts
+        await cleanups.pop()!(); // root
+        await requireCleanExt4(part);
+        while (cleanups.length) await cleanups.pop()!();
+      } else {
+        await cleanups.pop()!(); // chroot mounts
+      }
     });
+    if (method === "libguestfs") {
+      await s.step("make the disk in libguestfs' appliance: ext4, unpack root, grub-install, update-grub", async () => {
+        const tarball = join(s.workDir, "root.tar");
+        await runOk("tar", ["-C", root, "--numeric-owner", "--xattrs", "--xattrs-include=*", "--acls", "--one-file-system", "-cf", tarball, "."], { timeoutMs: 1_800_000, ...signal });
+        await rm(root, { recursive: true, force: true });
+        await createMbrDisk(raw, r.diskSizeMiB, s.signal);
+        // The guest's own GRUB, run in the appliance where the disk is a real /dev/sda.
+        const filled = await fillPartitionWithGuestfs({
+          raw, uuid, label: "root", tarball,
+          commands: ["grub-install --target=i386-pc /dev/sda", "update-grub"],
+          readBack: ["/boot/grub/grub.cfg"],
+          ...(s.signal ? { signal: s.signal } : {}),
+        });
+        await rm(tarball, { force: true });
+        requireRootByUuid(filled.files["/boot/grub/grub.cfg"] ?? "", uuid);
+        s.info("guestfs", `disk made in libguestfs' appliance in ${(filled.durationMs / 1000).toFixed(1)} s`);
+      });
+    }
     const initrdModules = r.initramfs.modules === "list" ? r.initramfs.list : undefined;
     return { rawPath: raw, kernelRelease, osPretty, rootUuid: uuid, details: { initramfs: r.initramfs.modules, initramfsModuleCount: String(initrdModuleCount), ...(initrdModules ? { initramfsModules: initrdModules.join(" ") } : {}) } };
   } finally {

@@ -3,7 +3,8 @@ import { randomUUID } from "node:crypto";
 import { basename, dirname, join } from "node:path";
 import { runOk } from "../util/exec.js";
 import type { TinyRecipe } from "./recipe.js";
-import { attachLoop, createMbrDisk, detachLoop, PARTITION_OFFSET, unmountStrict, requireCleanExt4 } from "./disk.js";
+import { attachLoop, createMbrDisk, detachLoop, PARTITION_OFFSET, unmountStrict, requireCleanExt4, type DiskMethod } from "./disk.js";
+import { fillPartitionWithGuestfs, makeCoreImage, writeGrubToMbrGap } from "./guestfs-disk.js";
 import { processesUnder } from "./cache.js";
 import type { StepRunner } from "./steps.js";
 
@@ -103,12 +104,29 @@ async function libsOf(tree: string, bin: string): Promise<string[]> {
   return [...r.stdout.matchAll(/=>\s+(\/\S+)/g)].map((m) => m[1]!).filter((p) => p.startsWith(tree + "/"));
 }
 
+/** The host's GRUB for BIOS: the tiny guest has no GRUB package of its own. */
+const HOST_GRUB_I386_PC = "/usr/lib/grub/i386-pc";
+
+function tinyGrubCfg(kernelRelease: string, uuid: string, cmdline: string): string {
+  return [
+    "serial --unit=0 --speed=115200",
+    "terminal_input serial console",
+    "terminal_output serial console",
+    "set timeout=0",
+    `search --no-floppy --fs-uuid --set=root ${uuid}`,
+    `linux /boot/vmlinuz-${kernelRelease} ${cmdline}`,
+    `initrd /boot/initrd.img-${kernelRelease}`,
+    "boot",
+    "",
+  ].join("\n");
+}
+
 /**
  * Builds the tiny recipe: takes the kernel, busybox and dropbear out of Debian's packages,
  * packs them with an init into a small initramfs, and puts kernel + initramfs + GRUB on a
  * small MBR disk. The guest runs from RAM.
  */
-export async function buildTinyWithLoop(r: TinyRecipe, s: StepRunner, publicKey: string): Promise<BuiltDisk> {
+export async function buildTiny(r: TinyRecipe, s: StepRunner, publicKey: string, method: DiskMethod): Promise<BuiltDisk> {
   const tree = join(s.workDir, "tree");
   const initDir = join(s.workDir, "initramfs");
   const initrd = join(s.workDir, "initrd.img");
@@ -177,36 +195,47 @@ export async function buildTinyWithLoop(r: TinyRecipe, s: StepRunner, publicKey:
       // Fixed argv; the directories are passed as positional parameters, never spliced in.
       await runOk("sh", ["-c", 'cd "$1" && find . -print0 | LC_ALL=C sort -z | cpio --null --create --format=newc --quiet --owner=0:0 | gzip -9 > "$2"', "sh", initDir, initrd], { timeoutMs: 300_000, ...signal });
     });
-    await s.step("partition disk, copy kernel + initramfs, install GRUB (i386-pc, MBR)", async () => {
-      await createMbrDisk(raw, r.diskSizeMiB, s.signal);
-      const disk = await attachLoop(raw);
-      cleanups.push(() => detachLoop(disk));
-      const part = await attachLoop(raw, { offset: PARTITION_OFFSET, sizeLimit: r.diskSizeMiB * 1024 * 1024 - PARTITION_OFFSET });
-      cleanups.push(() => detachLoop(part));
-      await runOk("mkfs.ext4", ["-q", "-F", "-L", "root", "-U", uuid, part], { timeoutMs: 60_000 });
-      await mkdir(mnt, { recursive: true });
-      await runOk("mount", [part, mnt], { timeoutMs: 30_000 });
-      cleanups.push(() => unmountStrict(mnt, processesUnder));
-      await mkdir(join(mnt, "boot/grub"), { recursive: true });
-      await copyFile(join(tree, "boot", `vmlinuz-${kernelRelease}`), join(mnt, "boot", `vmlinuz-${kernelRelease}`));
-      await copyFile(initrd, join(mnt, "boot", `initrd.img-${kernelRelease}`));
-      // The host's GRUB (grub-pc-bin) installs it: the tiny guest has no GRUB package.
-      await runOk("grub-install", ["--target=i386-pc", "--modules=part_msdos ext2 biosdisk", `--boot-directory=${join(mnt, "boot")}`, disk], { timeoutMs: 120_000, ...signal });
-      await writeFile(join(mnt, "boot/grub/grub.cfg"), [
-        "serial --unit=0 --speed=115200",
-        "terminal_input serial console",
-        "terminal_output serial console",
-        "set timeout=0",
-        `search --no-floppy --fs-uuid --set=root ${uuid}`,
-        `linux /boot/vmlinuz-${kernelRelease} ${r.kernelCmdline}`,
-        `initrd /boot/initrd.img-${kernelRelease}`,
-        "boot",
-        "",
-      ].join("\n"));
-      await cleanups.pop()!();
-      await requireCleanExt4(part);
-      while (cleanups.length) await cleanups.pop()!();
-    });
+    if (method === "loop") {
+      await s.step("partition disk, copy kernel + initramfs, install GRUB (i386-pc, MBR)", async () => {
+        await createMbrDisk(raw, r.diskSizeMiB, s.signal);
+        const disk = await attachLoop(raw);
+        cleanups.push(() => detachLoop(disk));
+        const part = await attachLoop(raw, { offset: PARTITION_OFFSET, sizeLimit: r.diskSizeMiB * 1024 * 1024 - PARTITION_OFFSET });
+        cleanups.push(() => detachLoop(part));
+        await runOk("mkfs.ext4", ["-q", "-F", "-L", "root", "-U", uuid, part], { timeoutMs: 60_000 });
+        await mkdir(mnt, { recursive: true });
+        await runOk("mount", [part, mnt], { timeoutMs: 30_000 });
+        cleanups.push(() => unmountStrict(mnt, processesUnder));
+        await mkdir(join(mnt, "boot/grub"), { recursive: true });
+        await copyFile(join(tree, "boot", `vmlinuz-${kernelRelease}`), join(mnt, "boot", `vmlinuz-${kernelRelease}`));
+        await copyFile(initrd, join(mnt, "boot", `initrd.img-${kernelRelease}`));
+        await runOk("grub-install", ["--target=i386-pc", "--modules=part_msdos ext2 biosdisk", `--boot-directory=${join(mnt, "boot")}`, disk], { timeoutMs: 120_000, ...signal });
+        await writeFile(join(mnt, "boot/grub/grub.cfg"), tinyGrubCfg(kernelRelease, uuid, r.kernelCmdline));
+        await cleanups.pop()!();
+        await requireCleanExt4(part);
+        while (cleanups.length) await cleanups.pop()!();
+      });
+    } else {
+      await s.step("partition disk, make ext4 and copy kernel + initramfs in libguestfs' appliance, write GRUB (i386-pc, MBR)", async () => {
+        // The same files grub-install would put on the disk, packed for guestfish's tar-in.
+        const fsTree = join(s.workDir, "bootfs");
+        await mkdir(join(fsTree, "boot/grub/i386-pc"), { recursive: true });
+        await copyFile(join(tree, "boot", `vmlinuz-${kernelRelease}`), join(fsTree, "boot", `vmlinuz-${kernelRelease}`));
+        await copyFile(initrd, join(fsTree, "boot", `initrd.img-${kernelRelease}`));
+        for (const f of await readdir(HOST_GRUB_I386_PC)) {
+          if (/\.(mod|lst)$/.test(f)) await copyFile(join(HOST_GRUB_I386_PC, f), join(fsTree, "boot/grub/i386-pc", f));
+        }
+        await writeFile(join(fsTree, "boot/grub/grub.cfg"), tinyGrubCfg(kernelRelease, uuid, r.kernelCmdline));
+        const tarball = join(s.workDir, "bootfs.tar");
+        await runOk("tar", ["-C", fsTree, "--numeric-owner", "--owner=0", "--group=0", "-cf", tarball, "."], { timeoutMs: 120_000, ...signal });
+        await createMbrDisk(raw, r.diskSizeMiB, s.signal);
+        const filled = await fillPartitionWithGuestfs({ raw, uuid, label: "root", tarball, ...(s.signal ? { signal: s.signal } : {}) });
+        s.info("guestfs", `file system made and filled in libguestfs' appliance in ${(filled.durationMs / 1000).toFixed(1)} s`);
+        const core = await makeCoreImage(HOST_GRUB_I386_PC, uuid, s.workDir);
+        await writeGrubToMbrGap(raw, join(HOST_GRUB_I386_PC, "boot.img"), core);
+        for (const f of [fsTree, tarball, core]) await rm(f, { recursive: true, force: true });
+      });
+    }
     await rm(tree, { recursive: true, force: true });
     await rm(initDir, { recursive: true, force: true });
     const initrdSize = (await readFile(initrd)).length;

@@ -13,7 +13,7 @@ import { checkTargetRoom, type RoomCheck } from "./room.js";
 import { runnerFor } from "./runners/index.js";
 import { readSourceVm, sourceFamilyOf } from "./source-vm.js";
 import { stopVm, type StopReport } from "./stop.js";
-import type { Artifact, StepContext, StepReport } from "./types.js";
+import type { AdaptRecord, Artifact, StepContext, StepReport } from "./types.js";
 
 export interface MigrateOptions {
   sourceUri: string;
@@ -49,6 +49,8 @@ export interface MigrateResult {
   stop: StopReport;
   room: RoomCheck;
   steps: StepReport[];
+  /** The adapt route's record (what the plan changed, bytes transferred vs the source image); null on other routes. */
+  adapt: AdaptRecord | null;
   /** The VM as defined on the target, and the run id that marks it (for `tiosa cleanup`). */
   targetVm: string;
   targetRunId: string;
@@ -135,6 +137,7 @@ export async function migrate(o: MigrateOptions): Promise<MigrateResult> {
         tool: step.tool.id, name: step.tool.name, input: step.input, output: step.output,
         seconds: (Date.now() - t0) / 1000, bytesRead: outcome.bytesRead, bytesWritten: outcome.bytesWritten,
         notes: outcome.notes ?? [],
+        ...(outcome.adapt ? { adapt: outcome.adapt } : {}),
       };
       steps.push(report);
       o.onStep?.(report, i, route);
@@ -147,7 +150,7 @@ export async function migrate(o: MigrateOptions): Promise<MigrateResult> {
     ok = true;
     return {
       route, routeWasDefault: !o.routeId, routeCount: routes.length, sourceFamily, targetFamily: o.family,
-      stop, room, steps, targetVm: artifact.vmName, targetRunId: target.runId,
+      stop, room, steps, adapt: steps.find((s) => s.adapt)?.adapt ?? null, targetVm: artifact.vmName, targetRunId: target.runId,
       seconds: (Date.now() - started) / 1000, workDir: o.keepWork ? workDir : null,
     };
   } finally {

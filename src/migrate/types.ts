@@ -1,3 +1,4 @@
+import type { AdaptRouteResult } from "../adapt/route.js";
 import type { ArtifactKind } from "../routes/artifacts.js";
 import type { RouteStep } from "../routes/discover.js";
 import type { HardwareFamily } from "../hypervisor/families/family.js";
@@ -48,6 +49,34 @@ export interface StepOutcome {
   /** The hardware description the step read from a package, replacing the carried one. */
   hardware?: VmInventory;
   notes?: string[];
+  /** The adapt route's preparation: what the plan changed and what crossed the wire. */
+  adapt?: AdaptRecord;
+}
+
+/** What the adapt route's step 1 did (src/migrate/runners/adapt.ts), kept for reports. */
+export interface AdaptRecord {
+  targetFamily: string;
+  kernelRelease: string;
+  /** The plan's changes, one line each; empty when the guest needed none. */
+  changes: string[];
+  /** What the plan checked and found already fine. */
+  checks: string[];
+  /** The adaptation id inside the adapted copy (its change list), null when nothing was applied. */
+  appliedId: string | null;
+  transfer: {
+    mode: "compressed" | "delta";
+    /** Bytes of the image that crosses the wire. */
+    transferredBytes: number;
+    /** Bytes of the source VM's image file (what a plain "dead copy" moves) and its virtual size. */
+    sourceFileBytes: number;
+    sourceVirtualBytes: number;
+    /** transferredBytes / sourceFileBytes, transferredBytes / sourceVirtualBytes. */
+    shareOfSource: number;
+    shareOfVirtual: number;
+    /** qemu-img compare found the transferred image identical to the adapted copy. */
+    verified: boolean;
+  };
+  timingsMs: AdaptRouteResult["timingsMs"];
 }
 
 export type StepRunner = (input: Artifact, step: RouteStep, ctx: StepContext) => Promise<StepOutcome>;
@@ -62,4 +91,5 @@ export interface StepReport {
   bytesRead: number;
   bytesWritten: number;
   notes: string[];
+  adapt?: AdaptRecord;
 }

@@ -1,5 +1,6 @@
 import { UserError } from "../errors.js";
 import { FAMILIES, isFamily, type ArtifactKind, type Family } from "./artifacts.js";
+import { adaptRouteBetween } from "./adapt.js";
 import type { ToolSpec } from "./tool.js";
 import { ALL_TOOLS } from "./tools/index.js";
 
@@ -10,10 +11,17 @@ export interface RouteStep {
 }
 
 export interface Route {
-  /** Stable: the tool ids joined by "+" (same tools, same id, whatever else is installed). */
+  /**
+   * Stable: the tool ids joined by "+" (same tools, same id, whatever else is installed);
+   * a whole-method route that is not a chain the search found has its own id (`adapt`).
+   */
   id: string;
   /** Human: the tool names joined by " -> ". */
   name: string;
+  /** What the route does, when its tool names do not say it (the adapt route). */
+  description?: string;
+  /** What happens in order, when a tool does several things (adapt: ADAPT_ROUTE_STEPS, then the define); else the tool names. */
+  outline?: readonly string[];
   from: Family;
   to: Family;
   steps: RouteStep[];
@@ -26,6 +34,8 @@ export interface DiscoverOptions {
   /** Longest chain considered (export and import included). Default 5. */
   maxSteps?: number;
   tools?: readonly ToolSpec[];
+  /** List the adapt route (src/routes/adapt.ts) after the chains. Default true. */
+  adapt?: boolean;
 }
 
 /**
@@ -35,6 +45,9 @@ export interface DiscoverOptions {
  * as virt-v2v, at most once per route), two format conversions never follow each other
  * (qemu-img goes from any format to any other in one step), and no tool is fed through a
  * detour when an earlier artifact of the chain was already what it takes.
+ *
+ * The `adapt` route (src/routes/adapt.ts) comes last, after every chain, so the first route
+ * of a pair (`tiosa migrate` without --route, a campaign's `onePerPair`) stays a plain one.
  */
 export function discoverRoutes(from: Family, to: Family, opts: DiscoverOptions = {}): Route[] {
   const maxSteps = opts.maxSteps ?? 5;
@@ -69,7 +82,9 @@ export function discoverRoutes(from: Family, to: Family, opts: DiscoverOptions =
     }
   };
   walk(start, [], new Set([start]), false);
-  return [...found.values()].sort((a, b) => a.steps.length - b.steps.length || a.id.localeCompare(b.id));
+  const chains = [...found.values()].sort((a, b) => a.steps.length - b.steps.length || a.id.localeCompare(b.id));
+  const adapt = opts.adapt === false ? null : adaptRouteBetween(from, to);
+  return adapt && adapt.steps.length <= maxSteps ? [...chains, adapt] : chains;
 }
 
 function makeRoute(from: Family, to: Family, steps: RouteStep[]): Route {

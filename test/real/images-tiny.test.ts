@@ -124,3 +124,30 @@ test("the leftovers of a build killed with SIGKILL are removed by the next build
     await rm(cacheDir, { recursive: true, force: true });
   }
 });
+
+test("without loop devices (TIOSA_DISK_METHOD=libguestfs) tiny is made in libguestfs' appliance, says so, and boots", { skip: noQemu, timeout: 1_800_000 }, async () => {
+  const cacheDir = await mkdtemp(join(tmpdir(), "tiosa-test-images-gfs-"));
+  const saved = process.env.TIOSA_DISK_METHOD;
+  process.env.TIOSA_DISK_METHOD = "libguestfs";
+  try {
+    const said: string[] = [];
+    const img = await buildImage("tiny", { cacheDir, onProgress: (p) => { said.push(p.message); console.log(`# ${p.message}`); } });
+    assert.equal(img.metadata.buildMethod, "libguestfs");
+    assert.ok(said.some((m) => /building with libguestfs/.test(m)), "the build says which method it used");
+    // No host mount or loop device was used for it.
+    assert.ok(!said.some((m) => /loop devices:/.test(m)));
+    assert.deepEqual(await readdir(cacheDir), [cachedImageDir(findRecipe("tiny"), cacheDir).split("/").pop()], "only the finished image");
+    const guest = await bootImage({ disk: img.diskPath, hardware: "virtio", memoryMiB: 512, timeoutMs: 300_000 });
+    try {
+      console.log(`# tiny (libguestfs-made): SSH answered after ${guest.sshReadyMs} ms (${guest.accel})`);
+      const r = await sshRun({ port: guest.sshPort, privateKeyPath: img.sshPrivateKeyPath, command: ["cat", "/proc/cmdline"] });
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, new RegExp(`vmlinuz-${img.metadata.kernelRelease.replace(/\./g, "\\.")}`));
+    } finally {
+      await guest.stop();
+    }
+  } finally {
+    if (saved === undefined) delete process.env.TIOSA_DISK_METHOD; else process.env.TIOSA_DISK_METHOD = saved;
+    await rm(cacheDir, { recursive: true, force: true });
+  }
+});

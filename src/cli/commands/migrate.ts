@@ -45,6 +45,7 @@ export const migrateCommand: Command = {
         to: { uri: targetUri, vm: result.targetVm, family: result.targetFamily, runId: result.targetRunId },
         room: result.room,
         steps: result.steps,
+        adapt: result.adapt,
         seconds: result.seconds,
         workDir: result.workDir,
       }, null, 2));
@@ -54,6 +55,11 @@ export const migrateCommand: Command = {
     ctx.out(renderTable(["#", "Step", "Time s", "Read", "Written/sent"], result.steps.map((s, i) => [
       String(i + 1), s.name, s.seconds.toFixed(1), formatBytes(s.bytesRead), formatBytes(s.bytesWritten),
     ])));
+    if (result.adapt) {
+      const a = result.adapt, t = a.transfer;
+      ctx.out(`\nAdapted for ${a.targetFamily} (kernel ${a.kernelRelease}): ${a.changes.length ? a.changes.map((c) => `\n  - ${c}`).join("") : "no change needed"}`);
+      ctx.out(`Transferred: ${formatBytes(t.transferredBytes)} (${t.mode}${t.verified ? ", verified" : ""}), ${(t.shareOfSource * 100).toFixed(1)} % of the ${formatBytes(t.sourceFileBytes)} source image, ${(t.shareOfVirtual * 100).toFixed(1)} % of ${formatBytes(t.sourceVirtualBytes)} virtual`);
+    }
     const room = result.room;
     ctx.out(`\nStopped: ${result.stop.was === "shut off" ? "was already off" : `${result.stop.how} in ${result.stop.seconds.toFixed(1)} s`}`);
     ctx.out(`Target room: ${room.freeDiskBytes === null ? "disk unknown" : `${formatBytes(room.freeDiskBytes)} free in ${room.imageDir}`} for ${formatBytes(room.neededDiskBytes.actual)} of data (${formatBytes(room.neededDiskBytes.virtual)} virtual); memory ${room.availableMemoryBytes === null ? "unknown" : formatBytes(room.availableMemoryBytes)} available for ${formatBytes(room.neededMemoryBytes)}`);

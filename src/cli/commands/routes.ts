@@ -27,6 +27,8 @@ export const routesCommand: Command = {
         from, to, count: routes.length,
         routes: routes.map((r) => ({
           id: r.id, name: r.name, slow: r.slow, binaries: r.binaries,
+          ...(r.description ? { description: r.description } : {}),
+          ...(r.outline ? { outline: r.outline } : {}),
           steps: r.steps.map((s) => ({ tool: s.tool.id, name: s.tool.name, input: s.input, output: s.output })),
         })),
       }, null, 2));
@@ -34,6 +36,10 @@ export const routesCommand: Command = {
       ctx.out(renderTable(["#", "Route", "Steps", "Slow", "Id"], routes.map((r, i) => [
         String(i + 1), r.name, String(r.steps.length), r.slow ? "yes" : "", r.id,
       ]), { maxWidth: [3, 110, 5, 4, 100] }));
+      // Whole-method routes (adapt) say what their tools do inside.
+      for (const r of routes.filter((x) => x.description || x.outline)) {
+        ctx.out(`\n${r.id}: ${r.description ?? r.name}${(r.outline ?? []).map((o, i) => `\n  ${i + 1}. ${o}`).join("")}`);
+      }
       ctx.out(`\n${routes.length} route(s) from ${describeKind(`vm:${from}`)} to ${describeKind(`vm:${to}`)}; use an Id with \`tiosa migrate --route\`.`);
     }
     return 0;

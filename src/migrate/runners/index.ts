@@ -2,6 +2,7 @@ import { UserError } from "../../errors.js";
 import { FAMILY_FORMATS } from "../../routes/families.js";
 import type { ToolSpec } from "../../routes/tool.js";
 import type { StepRunner } from "../types.js";
+import { runAdapt } from "./adapt.js";
 import { runExport } from "./export.js";
 import { runImport } from "./import.js";
 import { runPackOva, runUnpackOva } from "./ova.js";
@@ -22,6 +23,9 @@ export function runnerFor(tool: ToolSpec): StepRunner {
     case "pack-ova": return runPackOva;
     case "unpack-ova": return runUnpackOva;
     case "take-disks": return runTakeDisks;
+    // The adapt route (src/routes/adapt.ts): prepare + transfer, then the family's importer.
+    case "adapt": return runAdapt;
+    case "adapt-define": return runImport;
   }
   throw new UserError(`tool ${tool.id} (${tool.name}) has no runner in this version of tiosa`);
 }

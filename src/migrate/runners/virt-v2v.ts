@@ -1,6 +1,6 @@
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import { libguestfsEnv } from "../../adapt/guestfs.js";
+import { libguestfsEnv } from "../../libguestfs/env.js";
 import { TIOSA_XMLNS } from "../../descriptors/libvirt-xml.js";
 import type { LibvirtDriver } from "../../hypervisor/libvirt/driver.js";
 import { POOL_ROOT } from "../../hypervisor/libvirt/driver.js";
