@@ -279,3 +279,14 @@ export function planAdaptation(facts: GuestFacts, target: TargetHardware, opts: 
 
 /** True when the plan changes something in the guest. */
 export const planChanges = (p: AdaptPlan) => p.items.some((i) => i.change);
+
+/** One line per plan item: `tiosa adapt plan`, migrate results and campaign notes word them alike. */
+export function describePlanItem(i: PlanItem): string {
+  switch (i.action) {
+    case "initramfs-add-modules": return `add to initramfs: ${i.modules.join(" ")}`;
+    case "root-by-uuid": return `${i.file}: ${i.from} -> ${i.to}`;
+    case "pin-nic-name": return `keep NIC name ${i.name} (${[i.mac ? `MAC ${i.mac}` : "", i.drivers.length ? `driver ${i.drivers.join("/")}` : ""].filter(Boolean).join(" or ")})`;
+    case "disable-guest-tools": return `disable ${i.pkg}: ${i.units.join(" ")}`;
+    case "check": return i.what;
+  }
+}

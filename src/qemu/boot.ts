@@ -4,6 +4,7 @@ import { createServer, connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { UserError } from "../errors.js";
+import { haveCommand, run } from "../util/exec.js";
 import { detectAccel, type Accel } from "./accel.js";
 import { HARDWARE, isHardwareName, type HardwareName } from "./hardware.js";
 
@@ -117,6 +118,17 @@ export function qemuArgs(o: {
 
 const tail = (s: string, n = 25) => s.split(/\r?\n/).slice(-n).join("\n");
 
+let pdeathsig: Promise<boolean> | undefined;
+/** Whether QEMU can be started under `setpriv --pdeathsig` (and is installed at all). */
+function havePdeathsig(): Promise<boolean> {
+  pdeathsig ??= (async () => {
+    if (!(await haveCommand("qemu-system-x86_64"))) throw new UserError("'qemu-system-x86_64' is not installed (package qemu-system-x86)");
+    return (await run("setpriv", ["--pdeathsig", "KILL", "--", "true"], { timeoutMs: 10_000 }).catch(() => ({ code: 1 }))).code === 0;
+  })();
+  pdeathsig.catch(() => { pdeathsig = undefined; });
+  return pdeathsig;
+}
+
 /**
  * Boots a disk image directly under qemu-system-x86_64 and waits for its SSH banner on a
  * 127.0.0.1 port forwarded to the guest's port 22. The caller must call stop().
@@ -163,7 +175,12 @@ export async function bootImage(opts: BootOptions): Promise<BootedGuest> {
       });
       stderr = "";
       exitInfo = undefined;
-      const c = spawn("qemu-system-x86_64", args, { stdio: ["ignore", "ignore", "pipe"] });
+      // setpriv (util-linux) execs QEMU with PR_SET_PDEATHSIG: if this process is killed
+      // outright (SIGKILL, a test runner's timeout), the kernel kills the guest with it.
+      const [cmd, argv] = (await havePdeathsig())
+        ? ["setpriv", ["--pdeathsig", "KILL", "--", "qemu-system-x86_64", ...args]]
+        : ["qemu-system-x86_64", args];
+      const c = spawn(cmd, argv, { stdio: ["ignore", "ignore", "pipe"] });
       child = c;
       c.stderr!.on("data", (b: Buffer) => { if (stderr.length < 65536) stderr += b.toString(); });
       c.on("exit", (code, sig) => { exitInfo = `exit ${code ?? sig}`; });

@@ -1,4 +1,5 @@
 import { test } from "node:test";
+import { spawn } from "node:child_process";
 import assert from "node:assert/strict";
 import { mkdtemp, readdir, rm, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -150,4 +151,25 @@ test("without loop devices (TIOSA_DISK_METHOD=libguestfs) tiny is made in libgue
     if (saved === undefined) delete process.env.TIOSA_DISK_METHOD; else process.env.TIOSA_DISK_METHOD = saved;
     await rm(cacheDir, { recursive: true, force: true });
   }
+});
+
+test("a guest started by bootImage dies with its process, even when that process is SIGKILLed", { skip: noQemu, timeout: 600_000 }, async () => {
+  const img = await buildImage("tiny");
+  const boot = new URL("../../src/qemu/index.js", import.meta.url).href;
+  const script = `const { bootImage } = await import(${JSON.stringify(boot)});
+const g = await bootImage({ disk: ${JSON.stringify(img.diskPath)}, memoryMiB: 256, waitForSsh: false });
+console.log(g.pid); setInterval(() => {}, 1000);`;
+  const child = spawn(process.execPath, ["--input-type=module", "-e", script], { stdio: ["ignore", "pipe", "inherit"] });
+  const pid = await new Promise<number>((res, rej) => {
+    child.stdout!.once("data", (b: Buffer) => res(Number(b.toString().trim())));
+    child.once("exit", (c) => rej(new Error(`the booting process exited (${c}) before printing QEMU's pid`)));
+  });
+  const alive = (p: number) => { try { process.kill(p, 0); return true; } catch { return false; } };
+  assert.ok(alive(pid), "QEMU runs");
+  child.kill("SIGKILL");
+  const t0 = Date.now();
+  while (alive(pid) && Date.now() - t0 < 15_000) await new Promise((r) => setTimeout(r, 200));
+  const left = alive(pid);
+  if (left) process.kill(pid, "SIGKILL");
+  assert.equal(left, false, `QEMU ${pid} outlived its SIGKILLed parent`);
 });

@@ -7,7 +7,7 @@ import type { GuestTransport } from "../../guest/transport.js";
 import { getFamily, loadFamilyFile } from "../../hypervisor/families/index.js";
 import { applyPlan, listAdaptations, readGuestFacts, undoAdaptation, type AdaptSource } from "../../adapt/apply.js";
 import { targetHardwareOf } from "../../adapt/devices.js";
-import { planAdaptation, planChanges, type AdaptPlan, type PlanItem } from "../../adapt/plan.js";
+import { describePlanItem, planAdaptation, planChanges, type AdaptPlan } from "../../adapt/plan.js";
 
 const ACTIONS = ["plan", "apply", "undo", "list"] as const;
 
@@ -75,17 +75,8 @@ export const adaptCommand: Command = {
 };
 
 export function renderPlan(plan: AdaptPlan): string {
-  const what = (i: PlanItem): string => {
-    switch (i.action) {
-      case "initramfs-add-modules": return `add to initramfs: ${i.modules.join(" ")}`;
-      case "root-by-uuid": return `${i.file}: ${i.from} -> ${i.to}`;
-      case "pin-nic-name": return `keep NIC name ${i.name} (${[i.mac ? `MAC ${i.mac}` : "", i.drivers.length ? `driver ${i.drivers.join("/")}` : ""].filter(Boolean).join(" or ")})`;
-      case "disable-guest-tools": return `disable ${i.pkg}: ${i.units.join(" ")}`;
-      case "check": return i.what;
-    }
-  };
   const head = `adaptation plan for family '${plan.targetFamily}' (disk ${plan.target.disk}, NIC ${plan.target.nic}, ${plan.target.firmware}), guest kernel ${plan.kernelRelease}`;
-  return head + "\n" + renderTable(["action", "what", "reason"], plan.items.map((i) => [i.change ? i.action : "ok", what(i), i.reason]), { maxWidth: [22, 70] });
+  return head + "\n" + renderTable(["action", "what", "reason"], plan.items.map((i) => [i.change ? i.action : "ok", describePlanItem(i), i.reason]), { maxWidth: [22, 70] });
 }
 
 async function openSource(ctx: CommandContext): Promise<{ source: AdaptSource; close: () => Promise<void> }> {

@@ -2,7 +2,7 @@ import { rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { UserError } from "../../errors.js";
 import { adaptRoute, type AdaptRouteResult } from "../../adapt/route.js";
-import type { PlanItem } from "../../adapt/plan.js";
+import { describePlanItem } from "../../adapt/plan.js";
 import { allocatedBytes, formatBytes } from "../measure.js";
 import { localDiskCopy, readSourceVm } from "../source-vm.js";
 import type { AdaptRecord, StepRunner } from "../types.js";
@@ -48,17 +48,6 @@ export const runAdapt: StepRunner = async (input, step, ctx) => {
     bytesRead, bytesWritten, notes: adaptNotes(record), adapt: record,
   };
 };
-
-/** One line per plan item, as `tiosa adapt plan` words them. */
-export function describePlanItem(i: PlanItem): string {
-  switch (i.action) {
-    case "initramfs-add-modules": return `add to initramfs: ${i.modules.join(" ")}`;
-    case "root-by-uuid": return `${i.file}: ${i.from} -> ${i.to}`;
-    case "pin-nic-name": return `keep NIC name ${i.name} (${[i.mac ? `MAC ${i.mac}` : "", i.drivers.length ? `driver ${i.drivers.join("/")}` : ""].filter(Boolean).join(" or ")})`;
-    case "disable-guest-tools": return `disable ${i.pkg}: ${i.units.join(" ")}`;
-    case "check": return i.what;
-  }
-}
 
 /**
  * What the route did, for the migrate result and reports. The transfer's share is taken
