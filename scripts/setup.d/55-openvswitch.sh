@@ -16,6 +16,21 @@ if ! alive ovsdb-server; then
     --pidfile="$RUN"/ovsdb-server.pid --detach --log-file=/var/log/openvswitch/ovsdb-server.log
   ovs-vsctl --no-wait init
 fi
+# Without the kernel module OVS switches in userspace (netdev datapath) and reads its ports
+# with AF_PACKET. Only with userspace TSO support does it read and write the virtio-net
+# header, i.e. keep a packet's "checksum still to be done" mark; without it a veth's or a
+# guest's offloaded TCP/UDP checksums arrive unfinished and are dropped (ICMP still passes).
+# The option is read when ovs-vswitchd starts, so a running one is restarted to take it.
+if [ "$(ovs-vsctl --no-wait get Open_vSwitch . other_config:userspace-tso-enable 2>/dev/null | tr -d '"')" != true ]; then
+  log "enabling userspace TSO (virtio-net headers on the userspace datapath)"
+  ovs-vsctl --no-wait set Open_vSwitch . other_config:userspace-tso-enable=true
+  if alive ovs-vswitchd; then
+    pid=$(cat "$RUN/ovs-vswitchd.pid")
+    kill "$pid"
+    # Its pidfile goes before the process does: wait for the process itself.
+    for _ in $(seq 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
+  fi
+fi
 if ! alive ovs-vswitchd; then
   log "starting ovs-vswitchd"
   ovs-vswitchd unix:"$RUN"/db.sock --pidfile="$RUN"/ovs-vswitchd.pid --detach --log-file=/var/log/openvswitch/ovs-vswitchd.log

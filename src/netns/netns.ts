@@ -98,13 +98,6 @@ export interface PeerSpec {
   bridge?: string;
   /** Address with prefix on the host end (routed peers). */
   hostAddress?: string;
-  /**
-   * Checksum every packet the peer sends in software (`ethtool -K tx off`). Open vSwitch's
-   * userspace datapath reads ports with AF_PACKET and forwards a veth's offloaded (partial)
-   * TCP/UDP checksums as they are: the receiver drops them. ICMP is always checksummed in
-   * software, so pings pass while DHCP and TCP do not (measured: docs/hypervisor-network.md).
-   */
-  fullChecksums?: boolean;
 }
 
 /** Creates a namespace with one veth into it. On failure, removes what it made. */
@@ -121,7 +114,6 @@ export async function createPeer(p: PeerSpec, signal?: AbortSignal): Promise<voi
     await inNs(["link", "set", "dev", "lo", "up"]);
     await inNs(["addr", "add", p.address, "dev", p.nsIf]);
     await inNs(["link", "set", "dev", p.nsIf, "up"]);
-    if (p.fullChecksums) await runOk("ip", ["netns", "exec", p.ns, "ethtool", "-K", p.nsIf, "tx", "off"], { timeoutMs: 10_000, ...(signal ? { signal } : {}) });
     for (const r of p.routes ?? []) await inNs(["route", "add", r.to, "via", r.via, "dev", p.nsIf]);
     if (p.bridge) await ip(["link", "set", "dev", p.hostIf, "master", p.bridge], signal);
     if (p.hostAddress) await ip(["addr", "add", p.hostAddress, "dev", p.hostIf], signal);

@@ -22,6 +22,14 @@ export async function ovsSupport(): Promise<{ ok: true; datapath: OvsDatapath } 
   const show = await run("ovs-vsctl", [`--timeout=${OVS_TIMEOUT_S}`, "show"], { timeoutMs: (OVS_TIMEOUT_S + 5) * 1000 });
   if (show.code !== 0) return { ok: false, reason: `ovs-vswitchd/ovsdb-server do not answer (start them with scripts/setup.d/55-openvswitch.sh): ${show.stderr.trim().split("\n").pop() ?? ""}` };
   const kernelModule = await access("/sys/module/openvswitch").then(() => true, () => false);
+  if (!kernelModule) {
+    // The userspace datapath forwards offloaded (partial) TCP/UDP checksums unfinished unless
+    // it handles virtio-net headers: the guest would get no DHCP lease and no TCP, only ping.
+    const tso = await run("ovs-vsctl", [`--timeout=${OVS_TIMEOUT_S}`, "get", "Open_vSwitch", ".", "other_config:userspace-tso-enable"], { timeoutMs: (OVS_TIMEOUT_S + 5) * 1000 });
+    if (tso.stdout.replace(/"/g, "").trim() !== "true") {
+      return { ok: false, reason: "Open vSwitch runs in userspace here (no openvswitch kernel module) without other_config:userspace-tso-enable=true, so it would drop offloaded TCP/UDP checksums; scripts/setup.d/55-openvswitch.sh sets it and restarts ovs-vswitchd" };
+    }
+  }
   return { ok: true, datapath: kernelModule ? "system" : "netdev" };
 }
 

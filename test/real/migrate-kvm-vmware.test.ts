@@ -67,6 +67,24 @@ test("vmware -> kvm: every route without virt-v2v moves debian-12 and it boots w
   }
 });
 
+test("kvm -> vmware: debian-12-hostonly moved by the adapt route boots behind PVSCSI (the plain copy cannot, hypervisor-families shows)", { skip: skipNoQemu, timeout: 45 * 60_000 }, async () => {
+  const src = await defineSource("kvm", "debian-12-hostonly");
+  try {
+    const moved = await moveAndBoot(src, "vmware", "adapt");
+    const a = moved.result.adapt;
+    assert.ok(a, "the migrate result carries the adapt record");
+    process.stderr.write(`  adapt: ${a.changes.join("; ")}; transferred ${a.transfer.transferredBytes} of ${a.transfer.sourceFileBytes} bytes (${(a.transfer.shareOfSource * 100).toFixed(1)} %), preparation ${(a.timingsMs.preparation / 1000).toFixed(1)} s\n`);
+    assert.ok(a.changes.some((c) => /initramfs: .*vmw_pvscsi/.test(c)), `the plan adds the PVSCSI driver: ${a.changes.join("; ")}`);
+    assert.ok(a.transfer.verified);
+    assert.ok(a.transfer.shareOfSource > 0 && a.transfer.shareOfSource < 1, `share ${a.transfer.shareOfSource}`);
+    assert.match(moved.targetXml, /model='vmpvscsi'/);
+    assert.match(moved.targetXml, /<model type='vmxnet3'\/>/);
+  } finally {
+    await src.driver.cleanup();
+    await assertRunGone(src.driver.runId);
+  }
+});
+
 test("an abort during the import removes the defined domain, its volumes, pool, network and the work files", { skip: skipNoQemu, timeout: 20 * 60_000 }, async () => {
   const src = await defineSource("kvm");
   const workParent = mkdtempSync(join(tmpdir(), "tiosa-migrate-abort-"));

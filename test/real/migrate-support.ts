@@ -26,9 +26,9 @@ export interface SourceVm {
   image: BuiltImage;
 }
 
-/** The debian-12 guest defined (not started) on the local libvirt with a family's hardware. */
-export async function defineSource(family: Family): Promise<SourceVm> {
-  const image = await buildImage("debian-12");
+/** A guest (debian-12 unless named) defined, not started, on the local libvirt with a family's hardware. */
+export async function defineSource(family: Family, imageName = "debian-12"): Promise<SourceVm> {
+  const image = await buildImage(imageName);
   const driver = new LibvirtDriver(URI);
   const h = await driver.defineVm({ name: `src-${family}`, family: getFamily(family), disks: [{ path: image.diskPath, format: image.format }], memoryMiB: 1024 });
   return { driver, vm: h.name, image };

@@ -84,14 +84,3 @@ test("virsh nwfilter-list rows give filter names", () => {
   assert.deepEqual(parseNwfilterList(text), ["allow-arp", "tiosa-1a2b3c4d-no-icmp"]);
   assert.deepEqual(parseNwfilterList(" UUID   Name\n----------\n"), []);
 });
-
-test("fullChecksums turns off a virtio NIC's host offloads (OVS userspace datapath) and is ignored for emulated NICs", () => {
-  const v = parse(buildInterfaceXml({ mac: "52:54:00:1a:2b:a2", network: "n", model: "virtio", vlan: 101, fullChecksums: true })).interface;
-  assert.equal(v.driver.host["@csum"], "off");
-  assert.equal(v.driver.host["@tso4"], "off");
-  assert.equal(v.vlan.tag["@id"], "101");
-  const plain = parse(buildInterfaceXml({ mac: "52:54:00:1a:2b:a2", network: "n", model: "virtio" })).interface;
-  assert.equal(plain.driver, undefined);
-  const vmx = parse(buildInterfaceXml({ mac: "52:54:00:1a:2b:a2", network: "n", model: "vmxnet3", fullChecksums: true })).interface;
-  assert.equal(vmx.driver, undefined, "libvirt gives emulated NICs' taps no vnet header: QEMU finishes their checksums");
-});

@@ -105,13 +105,6 @@ export interface NicSpec {
   /** Host-side tap name; libvirt picks vnetN without it. */
   targetDev?: string;
   filter?: { name: string; params: Record<string, string> };
-  /**
-   * virtio only: the guest checksums what it sends (no host checksum/segmentation offload).
-   * For Open vSwitch's userspace datapath, which forwards partial checksums unfinished; the
-   * emulated NICs of the other families already hand QEMU finished packets (libvirt gives
-   * their taps no vnet header).
-   */
-  fullChecksums?: boolean;
 }
 
 /** An <interface> for attach-device/update-device/detach-device (matched by MAC). */
@@ -121,13 +114,10 @@ export function buildInterfaceXml(n: NicSpec): string {
   const filter = n.filter
     ? `\n  <filterref filter='${e(n.filter.name)}'>${Object.entries(n.filter.params).map(([k, v]) => `\n    <parameter name='${e(k)}' value='${e(v)}'/>`).join("")}\n  </filterref>`
     : "";
-  const driver = n.fullChecksums && n.model === "virtio"
-    ? "\n  <driver>\n    <host csum='off' gso='off' tso4='off' tso6='off' ecn='off' ufo='off'/>\n  </driver>"
-    : "";
   return `<interface type='network'>
   <mac address='${e(n.mac)}'/>
   <source network='${e(n.network)}'/>
-  <model type='${e(n.model)}'/>${driver}${vlan}${target}${filter}
+  <model type='${e(n.model)}'/>${vlan}${target}${filter}
 </interface>
 `;
 }

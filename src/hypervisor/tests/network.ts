@@ -102,10 +102,9 @@ export async function testNetworks(ctx: HypervisorTestContext): Promise<Results>
       await createOvsBridge(ovsBridge, ovs.datapath, signal);
       const inNs = nsName(runId, `vlan${VLAN.tagIn}`), outNs = nsName(runId, `vlan${VLAN.tagOut}`);
       const inIf = ifName(runId, "va"), outIf = ifName(runId, "vb");
-      const fullChecksums = ovs.datapath === "netdev";
-      await createPeer({ ns: inNs, hostIf: inIf, nsIf: "eth0", address: `${VLAN.peerIn}/24`, fullChecksums }, signal);
+      await createPeer({ ns: inNs, hostIf: inIf, nsIf: "eth0", address: `${VLAN.peerIn}/24` }, signal);
       await addOvsAccessPort(ovsBridge, inIf, VLAN.tagIn, signal);
-      await createPeer({ ns: outNs, hostIf: outIf, nsIf: "eth0", address: `${VLAN.peerOut}/24`, fullChecksums }, signal);
+      await createPeer({ ns: outNs, hostIf: outIf, nsIf: "eth0", address: `${VLAN.peerOut}/24` }, signal);
       await addOvsAccessPort(ovsBridge, outIf, VLAN.tagOut, signal);
       services.push(await startDhcpServer({ ns: inNs, iface: "eth0", rangeStart: VLAN.dhcp[0], rangeEnd: VLAN.dhcp[1], netmask: "255.255.255.0", stateDir }));
       services.push(await startTcpResponder(inNs, VLAN.peerIn, PEER_PORT, `vlan${VLAN.tagIn}-peer`));
@@ -137,7 +136,7 @@ export async function testNetworks(ctx: HypervisorTestContext): Promise<Results>
 
     const nics: NicSpec[] = [
       { mac: setup.flat.mac, network: setup.flat.network, model: nicModel },
-      ...("tap" in setup.vlan ? [{ mac: setup.vlan.mac, network: setup.vlan.network, model: nicModel, vlan: VLAN.tagIn, targetDev: setup.vlan.tap, fullChecksums: ovs.ok && ovs.datapath === "netdev" }] : []),
+      ...("tap" in setup.vlan ? [{ mac: setup.vlan.mac, network: setup.vlan.network, model: nicModel, vlan: VLAN.tagIn, targetDev: setup.vlan.tap }] : []),
       { mac: setup.routed.mac, network: setup.routed.network, model: nicModel },
     ];
     plugged.push(...nics);
