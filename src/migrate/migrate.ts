@@ -158,7 +158,7 @@ export async function migrate(o: MigrateOptions): Promise<MigrateResult> {
       const r = await target.cleanup();
       for (const f of r.failed) log(`cleanup: could not remove ${f.object}: ${f.error}`);
     } else {
-      await releaseStaging(target);
+      await target.releaseStaging();
     }
     if (!o.keepWork) await rm(workDir, { recursive: true, force: true });
     else log(`work directory kept: ${workDir}`);
@@ -171,14 +171,3 @@ export function shortName(vm: string): string {
   return (/^[a-z0-9]/.test(s) ? s : `vm-${s}`).slice(0, 31).replace(/-+$/, "") || "vm";
 }
 
-/**
- * The driver keeps the XML files it defined from in a temp dir until its cleanup(); after a
- * successful migration the VM stays, so that dir is removed here (driver-private field).
- */
-async function releaseStaging(driver: LibvirtDriver): Promise<void> {
-  const d = driver as unknown as { stagingDir?: string };
-  const dir = d.stagingDir;
-  if (!dir) return;
-  d.stagingDir = undefined;
-  await rm(dir, { recursive: true, force: true });
-}

@@ -98,6 +98,20 @@ table("2.3.d Routing", [
   ["routes moved to the renamed NIC", (s) => { s.guest!.routes!.forEach((r) => { r.device = "ens4"; }); }, "WARNING"],
   ["default route disappeared", (s) => { s.guest!.routes!.shift(); }, "FAILURE"],
   ["a route added", (s) => { s.guest!.routes!.push({ destination: "192.168.0.0/16", gateway: "10.0.2.3", device: "enp0s3" }); }, "WARNING"],
+  // Measured in the demo: each hypervisor's network gives another subnet by DHCP.
+  ["another subnet by DHCP on a renamed NIC: on-link and gateway host routes follow the address", (s) => {
+    s.guest!.interfaces![0]!.addresses = ["192.168.213.243/24"];
+    s.guest!.routes = [
+      { destination: "default", gateway: "192.168.213.1", device: "ens3" },
+      { destination: "192.168.213.0/24", gateway: null, device: "ens3" },
+      { destination: "192.168.213.1", gateway: null, device: "ens3" },
+    ];
+  }, "WARNING"],
+  ["the on-link route of the guest's own subnet is gone", (s) => { s.guest!.routes!.pop(); }, "FAILURE"],
+  ["subnet 10.0.2.0/24 -> 10.0.3.0/24: the on-link route is changed, not missing", (s) => {
+    s.guest!.interfaces![0]!.addresses = ["10.0.3.15/24"];
+    s.guest!.routes = [{ destination: "default", gateway: "10.0.3.2", device: "enp0s3" }, { destination: "10.0.3.0/24", gateway: null, device: "enp0s3" }];
+  }, "WARNING"],
 ]);
 
 const ping = (received: number, maxRttMs: number | null, sent = 3) => (s: Snapshot) => {

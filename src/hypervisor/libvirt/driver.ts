@@ -222,17 +222,23 @@ export class LibvirtDriver implements HypervisorDriver {
     return dir;
   }
 
-  private async ensurePool(signal?: AbortSignal): Promise<void> {
+  /**
+   * This run's storage pool (created on first use, removed by cleanup()); public for tools
+   * that write into it themselves, such as virt-v2v's `-o libvirt`. Returns its name.
+   */
+  async ensurePool(signal?: AbortSignal): Promise<string> {
     const r = await this.virsh.raw(["pool-info", this.poolName], { signal });
-    if (r.code === 0) return;
+    if (r.code === 0) return this.poolName;
     const path = `${POOL_ROOT}/${this.poolName}`;
     await this.virsh.ok(["pool-define-as", this.poolName, "dir", "--target", path], { signal });
     await this.virsh.ok(["pool-build", this.poolName], { signal });
     await this.virsh.ok(["pool-start", this.poolName], { signal });
+    return this.poolName;
   }
 
-  private async ensureNetwork(signal?: AbortSignal): Promise<void> {
-    if ((await this.virsh.raw(["net-info", this.networkName], { signal })).code === 0) return;
+  /** This run's NAT network with DHCP (created on first use, removed by cleanup()). Returns its name. */
+  async ensureNetwork(signal?: AbortSignal): Promise<string> {
+    if ((await this.virsh.raw(["net-info", this.networkName], { signal })).code === 0) return this.networkName;
     const used = new Set<number>();
     for (const n of parseNames(await this.virsh.ok(["net-list", "--all", "--name"], { signal }))) {
       const x = await this.virsh.raw(["net-dumpxml", n], { signal });
@@ -247,7 +253,7 @@ export class LibvirtDriver implements HypervisorDriver {
       const file = join(dir, "network.xml");
       await writeFile(file, buildNetworkXml(this.networkName, octet));
       const r = await this.virsh.raw(["net-create", file], { signal });
-      if (r.code === 0) return;
+      if (r.code === 0) return this.networkName;
       lastError = r.stderr.trim();
       // Another subnet if this one collides with a host route; any other error is final.
       if (!/in use|overlap|already/i.test(lastError)) break;
@@ -443,6 +449,16 @@ export class LibvirtDriver implements HypervisorDriver {
   async diskSources(vm: string, signal?: AbortSignal): Promise<string[]> {
     const inv = parseLibvirtDomainXml(await this.domainXml(vm, signal, true), vm);
     return inv.disks.filter((d) => d.device === "disk" && d.source?.startsWith("/")).map((d) => d.source!);
+  }
+
+  /**
+   * Removes this instance's staging files (the XML it defined from) but none of the run's
+   * VMs, volumes or networks: for a migration whose target VM is meant to stay.
+   */
+  async releaseStaging(): Promise<void> {
+    const dir = this.stagingDir;
+    this.stagingDir = undefined;
+    if (dir) await rm(dir, { recursive: true, force: true });
   }
 
   async cleanup(opts: { allRuns?: boolean; signal?: AbortSignal } = {}): Promise<CleanupReport> {

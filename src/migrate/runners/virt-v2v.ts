@@ -3,7 +3,6 @@ import { join } from "node:path";
 import { libguestfsEnv } from "../../libguestfs/env.js";
 import { TIOSA_XMLNS } from "../../descriptors/libvirt-xml.js";
 import type { LibvirtDriver } from "../../hypervisor/libvirt/driver.js";
-import { POOL_ROOT } from "../../hypervisor/libvirt/driver.js";
 import { run } from "../../util/exec.js";
 import { allocatedBytes, totalAllocated } from "../measure.js";
 import type { Artifact, StepContext, StepRunner } from "../types.js";
@@ -78,30 +77,8 @@ async function v2v(args: string[], env: NodeJS.ProcessEnv, ctx: StepContext): Pr
   throw new Error(`virt-v2v ${r.timedOut ? `timed out after ${V2V_TIMEOUT_MS / 60_000} min` : `failed (exit ${r.code})`}:\n${tail}`);
 }
 
-/**
- * The run's storage pool, where `-o libvirt` puts its disks. The driver creates it on its
- * first defineVm (a private method); the same name and path are used here so that the
- * driver's cleanup removes it either way.
- */
-async function ensureRunPool(driver: LibvirtDriver, signal?: AbortSignal): Promise<string> {
-  const pool = driver.poolName;
-  const internal = driver as unknown as { ensurePool?: (s?: AbortSignal) => Promise<void> };
-  if (typeof internal.ensurePool === "function") {
-    await internal.ensurePool.call(driver, signal);
-    return pool;
-  }
-  if ((await driver.virsh.raw(["pool-info", pool], { signal })).code !== 0) {
-    await driver.virsh.ok(["pool-define-as", pool, "dir", "--target", `${POOL_ROOT}/${pool}`], { signal });
-    await driver.virsh.ok(["pool-build", pool], { signal });
-    await driver.virsh.ok(["pool-start", pool], { signal });
-  }
-  return pool;
-}
+/** The run's storage pool, where `-o libvirt` puts its disks (the driver's cleanup removes it). */
+const ensureRunPool = (driver: LibvirtDriver, signal?: AbortSignal): Promise<string> => driver.ensurePool(signal);
 
-/** The run's NAT network with DHCP (driver-private too); null leaves virt-v2v's default mapping. */
-async function ensureRunNetwork(driver: LibvirtDriver, signal?: AbortSignal): Promise<string | null> {
-  const internal = driver as unknown as { ensureNetwork?: (s?: AbortSignal) => Promise<void> };
-  if (typeof internal.ensureNetwork !== "function") return null;
-  await internal.ensureNetwork.call(driver, signal);
-  return driver.networkName;
-}
+/** The run's NAT network with DHCP, which virt-v2v maps the guest's NICs onto. */
+const ensureRunNetwork = (driver: LibvirtDriver, signal?: AbortSignal): Promise<string | null> => driver.ensureNetwork(signal);
