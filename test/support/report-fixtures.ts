@@ -8,6 +8,7 @@ import { RunStore, type EvidenceInput } from "../../src/campaign/store.js";
 import { evaluate } from "../../src/evaluate/evaluate.js";
 import type { Snapshot } from "../../src/snapshot/schema.js";
 import { baseSnapshot, variant } from "./snapshots.js";
+import { LAB_HYPERVISORS_AND_GUESTS } from "./lab-campaign.js";
 
 /**
  * Store contents for the reporting pipeline's unit tests: a run written the way a runner
@@ -18,14 +19,7 @@ import { baseSnapshot, variant } from "./snapshots.js";
 
 export const FIXTURE_CAMPAIGN = `# reporting-pipeline fixture: invented outcomes for unit tests, not campaign results
 name: reporting-pipeline-fixture
-hypervisors:
-  - { name: kvm, uri: "qemu:///system", family: kvm }
-  - { name: vmware, uri: "qemu:///system", family: vmware }
-  - { name: hyperv, uri: "qemu:///system", family: hyperv }
-guests:
-  - { name: debian-12, image: debian-12 }
-  - { name: debian-12-hostonly, image: debian-12-hostonly }
-cycles: 3
+${LAB_HYPERVISORS_AND_GUESTS}cycles: 3
 `;
 
 const QEMU_IMG: RouteInfo = { id: "qemu-img", name: "qemu-img convert to the target's format, define a domain", steps: ["qemu-img convert", "virsh define"] };

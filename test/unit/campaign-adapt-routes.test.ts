@@ -5,17 +5,11 @@ import { parseCampaign } from "../../src/campaign/spec.js";
 import { planCampaign, type CaseJob } from "../../src/campaign/plan.js";
 import { planRoutes } from "../../src/campaign/routes.js";
 import { UserError } from "../../src/errors.js";
+import { LAB_HYPERVISORS_AND_GUESTS } from "../support/lab-campaign.js";
 
 /** The demo's pairs and guests, planned with the real route discovery. */
 const CAMPAIGN = `name: lab
-hypervisors:
-  - { name: kvm, uri: "qemu:///system", family: kvm }
-  - { name: vmware, uri: "qemu:///system", family: vmware }
-  - { name: hyperv, uri: "qemu:///system", family: hyperv }
-guests:
-  - { name: debian-12, image: debian-12 }
-  - { name: debian-12-hostonly, image: debian-12-hostonly }
-pairs:
+${LAB_HYPERVISORS_AND_GUESTS}pairs:
   - { from: kvm, to: vmware }
   - { from: vmware, to: hyperv }
 cycles: 1

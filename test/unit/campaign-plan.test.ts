@@ -3,16 +3,10 @@ import assert from "node:assert/strict";
 import { parseCampaign } from "../../src/campaign/spec.js";
 import { planCampaign, SEQUENCE2_STEPS, caseId, captureId, type RouteInfo, type CaseJob, type CaptureJob } from "../../src/campaign/plan.js";
 import { UserError } from "../../src/errors.js";
+import { LAB_HYPERVISORS_AND_GUESTS } from "../support/lab-campaign.js";
 
 const CAMPAIGN = `name: lab
-hypervisors:
-  - { name: kvm, uri: "qemu:///system", family: kvm }
-  - { name: vmware, uri: "qemu:///system", family: vmware }
-  - { name: hyperv, uri: "qemu:///system", family: hyperv }
-guests:
-  - { name: debian-12, image: debian-12 }
-  - { name: debian-12-hostonly, image: debian-12-hostonly }
-`;
+${LAB_HYPERVISORS_AND_GUESTS}`;
 const A: RouteInfo = { id: "qemu-img", name: "qemu-img convert", steps: ["convert", "define"] };
 const B: RouteInfo = { id: "ova", name: "OVA", steps: ["export", "import"] };
 const calls: string[] = [];
