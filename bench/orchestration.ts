@@ -16,25 +16,14 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { RunStore } from "../src/campaign/store.js";
 import type { CaseJob } from "../src/campaign/plan.js";
+import { tinyKvmToVmwareCampaign } from "../test/support/lab-campaign.js";
 
 const ROOT = resolve(fileURLToPath(import.meta.url), "../../..");
 
 function smallRun(): { runDir: string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), "tiosa-bench-orch-"));
   const file = join(dir, "campaign.yaml");
-  writeFileSync(file, `name: bench
-hypervisors:
-  - { name: kvm, uri: "qemu:///system", family: kvm }
-  - { name: vmware, uri: "qemu:///system", family: vmware }
-guests:
-  - { name: tiny, image: tiny }
-pairs:
-  - { from: kvm, to: vmware }
-routes: { use: all, onePerPair: true }
-cycles: 1
-timeouts: { boot: 420, stop: 40 }
-output: ${join(dir, "runs")}
-`);
+  writeFileSync(file, tinyKvmToVmwareCampaign("bench", join(dir, "runs")));
   const r = spawnSync(process.execPath, [join(ROOT, "bin", "tiosa.js"), "run", file, "--format", "json"], { encoding: "utf8", cwd: ROOT, maxBuffer: 64 * 2 ** 20 });
   const m = / in (\S+): \d+ jobs/.exec(r.stderr);
   if (!m) throw new Error(`tiosa run failed (exit ${r.status}):\n${r.stderr.slice(-2000)}`);

@@ -5,8 +5,6 @@ import { join, resolve } from "node:path";
 import { UserError } from "../errors.js";
 import { run, type ExecResult } from "../util/exec.js";
 
-export { libguestfsEnv } from "../libguestfs/env.js";
-
 export interface GuestfishScriptResult extends ExecResult {
   /** stdout of the guest script (guestfish prints the `sh` command's output). */
   output: string;

@@ -4,6 +4,7 @@ import { rmSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import { campaignFile, haveVirtualization, leftoversOnLibvirt, runDirOf, startCli, stopAll } from "../support/campaign-cli.js";
 import { RunStore } from "../../src/campaign/store.js";
+import { tinyKvmToVmwareCampaign } from "../support/lab-campaign.js";
 
 /**
  * A run killed with SIGKILL at random moments, several times, and resumed each time ends
@@ -13,20 +14,7 @@ import { RunStore } from "../../src/campaign/store.js";
 const skip = await haveVirtualization();
 if (skip) console.log(`skipping: ${skip}`);
 
-const CAMPAIGN = `
-name: resume-test
-hypervisors:
-  - { name: kvm, uri: "qemu:///system", family: kvm }
-  - { name: vmware, uri: "qemu:///system", family: vmware }
-guests:
-  - { name: tiny, image: tiny }
-pairs:
-  - { from: kvm, to: vmware }
-routes: { use: all, onePerPair: true }
-cycles: 1
-timeouts: { boot: 420, stop: 40 }
-output: "@OUT@"
-`;
+const CAMPAIGN = tinyKvmToVmwareCampaign("resume-test", '"@OUT@"');
 
 /** What must not change: every job's state, its steps' states, its verdicts test by test. */
 function results(runDir: string): unknown {

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { VmInventory } from "../../src/inventory/model.js";
 import { packOva } from "../../src/descriptors/ova-pack.js";
-import { libguestfsEnv } from "../../src/adapt/guestfs.js";
+import { libguestfsEnv } from "../../src/libguestfs/env.js";
 import { haveCommand, run, runOk } from "../../src/util/exec.js";
 
 /**

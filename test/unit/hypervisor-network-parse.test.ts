@@ -4,7 +4,7 @@ import { parseLinkNames, parseNetnsList, checkIfName, checkNsName } from "../../
 import { ifName, isNetworkTestLink, isNetworkTestNamespace, nsName } from "../../src/netns/cleanup.js";
 import { parseIpJsonAddr, parsePing } from "../../src/hypervisor/tests/guest-view.js";
 import { injectedNetworkFiles, parseExists } from "../../src/hypervisor/tests/injection.js";
-import { guestfishQuote } from "../../src/hypervisor/libvirt/libguestfs.js";
+import { guestfishQuote } from "../../src/libguestfs/env.js";
 
 test("ip netns list lines give namespace names, with or without an id", () => {
   assert.deepEqual(parseNetnsList("tiosa-1a2b3c4d-flat (id: 3)\nhostb\n\n"), ["tiosa-1a2b3c4d-flat", "hostb"]);

@@ -6,8 +6,6 @@ import type { GuestfsSetup } from "../../libguestfs/env.js";
  * configuration and files into guests. The guest file system is only ever opened inside
  * libguestfs's own appliance VM, never mounted in this host's kernel.
  */
-export { guestfsSupport, guestfishQuote, type GuestfsSetup as GuestfsEnv } from "../../libguestfs/env.js";
-
 /**
  * Runs a guestfish script (one command per line) against the inspected OS of a stopped
  * domain. `rw` opens the disks writable; guestfish itself refuses a running domain.

@@ -4,7 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { errorMessage } from "../../errors.js";
 import type { HypervisorTestResult } from "../../snapshot/schema.js";
-import { guestfish, guestfishQuote, guestfsSupport, type GuestfsEnv } from "../libvirt/libguestfs.js";
+import { guestfish } from "../libvirt/libguestfs.js";
+import { guestfishQuote, guestfsSupport, type GuestfsSetup } from "../../libguestfs/env.js";
 import { TestNetworks, buildIsolatedNetworkXml, testMac } from "../libvirt/networks.js";
 import { ifName } from "../../netns/cleanup.js";
 import { guestPing, ms, openAgent, waitForNicAddress } from "./guest-view.js";
@@ -51,7 +52,7 @@ export function parseExists(out: string): boolean[] {
   return out.split("\n").map((l) => l.trim()).filter((l) => l === "true" || l === "false").map((l) => l === "true");
 }
 
-async function detectNetworkTool(setup: GuestfsEnv, uri: string, vm: string, signal?: AbortSignal): Promise<GuestNetworkTool | null> {
+async function detectNetworkTool(setup: GuestfsSetup, uri: string, vm: string, signal?: AbortSignal): Promise<GuestNetworkTool | null> {
   const out = await guestfish(setup, uri, vm, [
     "exists /etc/systemd/system/multi-user.target.wants/systemd-networkd.service",
     "exists /etc/network/interfaces",
