@@ -9,6 +9,7 @@ import { RunAborted, runStep } from "./steps/step.js";
 import { checkReadiness } from "./steps/readiness.js";
 import { runCapture, vmShortName } from "./steps/capture.js";
 import { runCase } from "./steps/case.js";
+import { fixedNetworkOf } from "./steps/guest-access.js";
 
 /**
  * The campaign runner: Sequence 1 for every hypervisor, then every capture and case of the
@@ -21,6 +22,8 @@ import { runCase } from "./steps/case.js";
 export const WORK_DIR = "work";
 export const LIBVIRT_RUN = "libvirt-run";
 export const WORK = "dir";
+/** Where the shared network of a guest with a static address is recorded (not a job of the plan). */
+export const networkHolder = (guest: string) => `network/${guest}`;
 
 export interface RunnerOptions extends RunContext {
   concurrency: number;
@@ -68,13 +71,29 @@ export async function recoverRun(store: RunStore, log: (m: string) => void): Pro
 export async function executeRun(o: RunnerOptions): Promise<"finished" | "aborted"> {
   const { store, plan } = o;
   const drivers = new Map<string, LibvirtDriver>();
-  const driverOf = (uri: string, jobId: string) => {
+  /** Networks of static-address guests, recorded once per (guest, hypervisor URI). */
+  const fixedNetworks = new Set<string>();
+  const driverOf = (uri: string, jobId: string, guest: string) => {
     const marker = jobMarker(store.id, jobId);
     const key = `${uri}|${marker}`;
     let d = drivers.get(key);
     if (!d) drivers.set(key, (d = new LibvirtDriver(uri, marker)));
+    const fixed = fixedNetworkOf(o.campaign, guest);
+    if (fixed) {
+      // One network per subnet and host (libvirt refuses a second): every job of this guest
+      // on this URI shares it; the run removes it at its end (or a resume, as a leftover).
+      const holder = networkHolder(guest);
+      const netMarker = jobMarker(store.id, `${holder}@${uri}`);
+      if (!fixedNetworks.has(`${holder}@${uri}`)) {
+        fixedNetworks.add(`${holder}@${uri}`);
+        if (!store.leftoverResources().some((r) => r.jobId === holder && r.name === netMarker && r.uri === uri)) store.recordResource(holder, LIBVIRT_RUN, netMarker, uri);
+      }
+      d.useFixedNetwork(`tiosa-${netMarker}`, fixed);
+    }
     return d;
   };
+  /** A static-address guest runs one VM at a time (its address is the same in every VM). */
+  const exclusive = (job: PlannedJob) => (job.kind === "readiness" ? null : fixedNetworkOf(o.campaign, job.guest) ? job.guest : null);
   const hvUri = (name: string) => plan.hypervisors.find((h) => h.name === name)!.uri;
   const workDirOf = (jobId: string) => join(store.dir, WORK_DIR, safe(jobId));
 
@@ -109,7 +128,7 @@ export async function executeRun(o: RunnerOptions): Promise<"finished" | "aborte
   const runCaptureJob = async (job: CaptureJob) => {
     record(job.id, hvUri(job.hs));
     store.startJob(job.id);
-    const vm = await runCapture(o, job, driverOf(hvUri(job.hs), job.id), workDirOf(job.id));
+    const vm = await runCapture(o, job, driverOf(hvUri(job.hs), job.id, job.guest), workDirOf(job.id));
     store.finishJob(job.id, vm ? "done" : "failed", vm ? undefined : "source capture failed");
     if (!vm) await release(job.id);
     else await rm(join(workDirOf(job.id), "evidence"), { recursive: true, force: true });
@@ -120,9 +139,9 @@ export async function executeRun(o: RunnerOptions): Promise<"finished" | "aborte
     store.startJob(job.id);
     try {
       const g = o.campaign.guests.find((x) => x.name === job.guest)!;
-      const source = driverOf(hvUri(job.hs), job.captureId);
+      const source = driverOf(hvUri(job.hs), job.captureId, job.guest);
       const sourceVm = g.kind === "vm" ? g.vm : source.domainName(vmShortName("src", job.guest));
-      await runCase(o, job, { source, sourceVm, target: driverOf(hvUri(job.hut), job.id), workDir: workDirOf(job.id) });
+      await runCase(o, job, { source, sourceVm, target: driverOf(hvUri(job.hut), job.id, job.guest), workDir: workDirOf(job.id) });
       const failed = store.steps(job.id).some((s) => s.state === "failed");
       store.finishJob(job.id, failed ? "failed" : "done");
     } finally {
@@ -156,6 +175,7 @@ export async function executeRun(o: RunnerOptions): Promise<"finished" | "aborte
 
   // The scheduler: plan order, bounded concurrency, dependencies first.
   const running = new Map<string, Promise<void>>();
+  const runningJobs = new Map<string, PlannedJob>();
   const queue = plan.jobs.filter((j) => stateOf(j.id) === "pending");
   while (queue.length || running.size) {
     if (o.signal.aborted) break;
@@ -172,8 +192,11 @@ export async function executeRun(o: RunnerOptions): Promise<"finished" | "aborte
         continue;
       }
       if (!deps.every((s) => s === "done")) continue;
+      const key = exclusive(job);
+      if (key && [...runningJobs.values()].some((r) => exclusive(r) === key)) continue;
       queue.splice(i--, 1);
-      running.set(job.id, runJob(job).finally(() => running.delete(job.id)));
+      runningJobs.set(job.id, job);
+      running.set(job.id, runJob(job).finally(() => { running.delete(job.id); runningJobs.delete(job.id); }));
       started = true;
     }
     if (running.size === 0 && !started) {

@@ -15,6 +15,14 @@ export const FATAL_CONSOLE = [
 /** A kvm guest whose serial console stays empty this long is taken as KVM unable to run it. */
 export const KVM_SILENCE_MS = 30_000;
 
+/**
+ * A guest whose agent answers (its OS runs) but whose SSH stays silent this long after that
+ * is taken as booted without a network (a static configuration on a renamed NIC), instead of
+ * waiting out the boot timeout. The agent starts when its virtio-serial port appears and sshd
+ * a little later in the same boot; 3 minutes leaves room for a slow TCG machine.
+ */
+export const AGENT_WITHOUT_SSH_MS = 180_000;
+
 export class GuestNeverBootedError extends UserError {
   constructor(message: string, readonly consoleLine: string | null, readonly consoleTail: string) {
     super(message);
@@ -65,10 +73,13 @@ const sleep = (ms: number, signal?: AbortSignal) => new Promise<void>((res, rej)
 export async function waitForGuest(o: {
   driver: HypervisorDriver; vm: string; access: GuestAccess; timeoutMs: number; signal?: AbortSignal;
   notBootId?: string; onKvmStall?: () => Promise<void>;
+  /** Default AGENT_WITHOUT_SSH_MS. */
+  agentWithoutSshMs?: number;
 }): Promise<WaitResult> {
   let start = Date.now();
   let lastError = "no address yet";
   let stallChecked = false;
+  let agentSince: number | null = null;
   while (Date.now() - start < o.timeoutMs) {
     const reason = await o.driver.stateReason(o.vm, o.signal);
     // KVM that cannot run the guest shows either as "paused (unknown)" or as a guest that
@@ -100,6 +111,15 @@ export async function waitForGuest(o: {
       } catch (e) {
         lastError = errorMessage(e);
       }
+    }
+    if (agentSince === null) {
+      if (await o.driver.agentPing(o.vm, o.signal).catch(() => false)) agentSince = Date.now();
+    } else if (Date.now() - agentSince > (o.agentWithoutSshMs ?? AGENT_WITHOUT_SSH_MS)) {
+      const tail = consoleTail(await o.driver.readSerialConsole(o.vm).catch(() => ""));
+      throw new GuestNeverBootedError(
+        `VM '${o.vm}' runs (its guest agent has answered for ${Math.round((Date.now() - agentSince) / 1000)} s) but does not answer over SSH (${lastError}): booted without a reachable network`,
+        null, tail,
+      );
     }
     await sleep(2000, o.signal);
   }

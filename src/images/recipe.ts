@@ -16,6 +16,24 @@ export type NetworkConfig =
   | { kind: "dhcp-any-ethernet" }
   | { kind: "static"; interface: string; address: string; gateway: string; dns: string[] };
 
+/**
+ * The network a guest needs when its address is written into the image (a static address):
+ * a subnet where that address, its gateway and its DNS servers exist. DHCP guests need none.
+ */
+export interface FixedGuestNetwork {
+  /** The guest's own address, without prefix. */
+  address: string;
+  prefix: number;
+  gateway: string;
+  dns: string[];
+}
+
+export function fixedGuestNetwork(r: Recipe): FixedGuestNetwork | null {
+  if (r.kind !== "debian" || r.network.kind !== "static") return null;
+  const [address, prefix] = r.network.address.split("/");
+  return { address: address!, prefix: Number(prefix ?? 24), gateway: r.network.gateway, dns: [...r.network.dns] };
+}
+
 /** What every recipe kind has. */
 interface RecipeBase {
   name: string;

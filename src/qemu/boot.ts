@@ -104,7 +104,7 @@ export function qemuArgs(o: {
     ...hw.disk("disk0"),
     // restrict=on: the guest reaches nothing outside; QEMU's DHCP and the hostfwd still work.
     "-netdev", `user,id=net0,restrict=on,hostfwd=tcp:127.0.0.1:${o.sshPort}-:22`,
-    "-device", hw.nic("net0"),
+    ...hw.nic("net0"),
   ];
   if (o.agentSocket) {
     args.push(

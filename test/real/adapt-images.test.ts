@@ -112,10 +112,10 @@ test("debian-13-static: adapted offline (libguestfs) for vmware, it keeps its st
     const src: AdaptSource = { kind: "offline", image: copy, format: "qcow2" };
     const facts = await readGuestFacts(src);
     // QEMU gives every guest 52:54:00:12:34:56 unless told otherwise: the migration keeps the MAC.
-    const plan = planAdaptation(facts, vmware, { macs: { enp0s3: "52:54:00:12:34:56" } });
+    const plan = planAdaptation(facts, vmware, { macs: { enp1s0: "52:54:00:12:34:56" } });
     const [pin] = only(plan.items, "pin-nic-name");
     assert.ok(pin, JSON.stringify(plan.items));
-    assert.equal(pin.name, "enp0s3");
+    assert.equal(pin.name, "enp1s0");
     assert.deepEqual(pin.drivers, ["vmxnet3"]);
     assert.equal(only(plan.items, "initramfs-add-modules").length, 0, "MODULES=most already has pvscsi");
     await applyPlan(src, plan);
@@ -123,9 +123,9 @@ test("debian-13-static: adapted offline (libguestfs) for vmware, it keeps its st
     const dead = await bootOutcome(img.diskPath, "pvscsi", join(dir, "dead.log"), 420_000, img.sshPrivateKeyPath);
     assert.equal(dead.ssh, false, "the plain copy boots without network on vmxnet3");
 
-    const adapted = await bootOutcome(copy, "pvscsi", join(dir, "adapted.log"), 600_000, img.sshPrivateKeyPath, ["ip", "-br", "addr", "show", "enp0s3"]);
+    const adapted = await bootOutcome(copy, "pvscsi", join(dir, "adapted.log"), 600_000, img.sshPrivateKeyPath, ["ip", "-br", "addr", "show", "enp1s0"]);
     assert.equal(adapted.ssh, true, `the adapted copy answers SSH on vmxnet3: ${adapted.output}\n${adapted.console.slice(-1500)}`);
-    assert.match(adapted.output, /^enp0s3\s+UP\s+10\.0\.2\.15\/24/m);
+    assert.match(adapted.output, /^enp1s0\s+UP\s+10\.0\.2\.15\/24/m);
 
     await undoAdaptation(src);
     const back = await readGuestFacts(src);

@@ -6,6 +6,7 @@ import { fileURLToPath } from "node:url";
 import { run } from "../../src/util/exec.js";
 import { RunStore } from "../../src/campaign/store.js";
 import { jobMarker } from "../../src/campaign/steps/common.js";
+import { networkHolder } from "../../src/campaign/runner.js";
 
 /** Helpers of the campaign runner's real tests: the CLI as a child process, and leftover checks. */
 
@@ -65,7 +66,12 @@ export async function runDirOf(r: CliRun, timeoutMs = 120_000): Promise<string> 
 /** Everything of a run that could be left on libvirt: domains, pools (with volumes), networks named with its jobs' markers. */
 export async function leftoversOnLibvirt(runDir: string): Promise<string[]> {
   const store = RunStore.open(runDir, { readonly: true });
-  const markers = store.plan().jobs.map((j) => `tiosa-${jobMarker(store.id, j.id)}`);
+  const plan = store.plan();
+  // The jobs' markers, and those of the networks a static-address guest shares between jobs.
+  const markers = [
+    ...plan.jobs.map((j) => `tiosa-${jobMarker(store.id, j.id)}`),
+    ...plan.guests.flatMap((g) => plan.hypervisors.map((h) => `tiosa-${jobMarker(store.id, `${networkHolder(g.name)}@${h.uri}`)}`)),
+  ];
   store.close();
   const names = async (args: string[]) => (await run("virsh", ["-c", "qemu:///system", ...args], { timeoutMs: 30_000 })).stdout.split("\n").map((s) => s.trim()).filter(Boolean);
   const left: string[] = [];

@@ -3,6 +3,10 @@ import assert from "node:assert/strict";
 import { jobMarker, parseIpAddr, stepErrorMessage, stepSignal } from "../../src/campaign/steps/common.js";
 import { planRoutes } from "../../src/campaign/routes.js";
 import { vmShortName } from "../../src/campaign/steps/capture.js";
+import { fixedNetworkOf, guestAccess } from "../../src/campaign/steps/guest-access.js";
+import { parseCampaign } from "../../src/campaign/spec.js";
+import type { RunContext } from "../../src/campaign/steps/common.js";
+import type { BuiltImage } from "../../src/images/index.js";
 
 test("a job's marker depends on the run and the job only, so a resumed run finds what a dead one left", () => {
   const a = jobMarker("20261123-031219-tiny", "case/tiny/kvm->vmware/r/c1");
@@ -44,4 +48,17 @@ test("a step's timeout reads as a timeout, the run's abort as the abort's reason
 test("VM short names fit libvirt's and the driver's rules", () => {
   assert.equal(vmShortName("src", "debian-12-hostonly"), "src-debian-12-hostonly");
   assert.match(vmShortName("tgt", "A_very.long-Guest_name_that_goes_on_and_on"), /^[a-z0-9][a-z0-9-]{0,30}$/);
+});
+
+test("a static-address guest is reached at the address in its image and needs its subnet; a DHCP guest asks the hypervisor", () => {
+  const campaign = parseCampaign([
+    "name: t", "hypervisors:", "  - { name: kvm, uri: 'test:///default', family: kvm }", "  - { name: vmware, uri: 'test:///default', family: vmware }",
+    "guests:", "  - { name: static, image: debian-13-static }", "  - { name: dhcp, image: debian-12 }", "cycles: 1", "",
+  ].join("\n"), "/x/c.yaml");
+  assert.deepEqual(fixedNetworkOf(campaign, "static"), { address: "10.0.2.15", prefix: 24, gateway: "10.0.2.2", dns: ["10.0.2.3"] });
+  assert.equal(fixedNetworkOf(campaign, "dhcp"), null);
+  const image = { user: "root", sshPrivateKeyPath: "/k" } as BuiltImage;
+  const rc = { campaign, images: new Map([["static", image], ["dhcp", image]]) } as unknown as RunContext;
+  assert.deepEqual(guestAccess(rc, campaign.guests[0]!), { user: "root", identityFile: "/k", host: "10.0.2.15" });
+  assert.deepEqual(guestAccess(rc, campaign.guests[1]!), { user: "root", identityFile: "/k" });
 });

@@ -4,7 +4,9 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { BUILTIN_FAMILIES, getFamily, loadFamilyFile, familyNames } from "../../src/hypervisor/families/index.js";
-import { buildDomainXml, buildAttachDiskXml, buildNetworkXml, targetName } from "../../src/hypervisor/libvirt/domain-xml.js";
+import { buildDomainXml, buildAttachDiskXml, buildFixedSubnetNetworkXml, buildNetworkXml, targetName } from "../../src/hypervisor/libvirt/domain-xml.js";
+import { fixedGuestNetwork } from "../../src/images/recipe.js";
+import { findRecipe } from "../../src/images/index.js";
 import { parseLibvirtDomainXml, parseXmlTree, tiosaRunIdOf } from "../../src/descriptors/libvirt-xml.js";
 import { UserError } from "../../src/errors.js";
 
@@ -64,6 +66,21 @@ test("names and paths are XML-escaped", () => {
   assert.match(buildNetworkXml("tiosa-x", 123), /<ip address='192\.168\.123\.1'/);
   assert.equal(targetName("vd", 0), "vda");
   assert.equal(targetName("hd", 2), "hdc");
+});
+
+test("a static-address guest's network: the host takes its gateway and DNS addresses on the bridge, no DHCP", () => {
+  const net = fixedGuestNetwork(findRecipe("debian-13-static"));
+  assert.deepEqual(net, { address: "10.0.2.15", prefix: 24, gateway: "10.0.2.2", dns: ["10.0.2.3"] });
+  assert.equal(fixedGuestNetwork(findRecipe("debian-12")), null, "a DHCP guest needs no fixed subnet");
+  const x = buildFixedSubnetNetworkXml("tiosa-0123abcd", "tbs0123abcd", net!);
+  assert.deepEqual([...x.matchAll(/<ip address='([^']+)' netmask='([^']+)'\/>/g)].map((m) => `${m[1]}/${m[2]}`), ["10.0.2.2/255.255.255.0", "10.0.2.3/255.255.255.0"]);
+  assert.doesNotMatch(x, /dhcp/);
+  assert.match(x, /<forward mode='nat'\/>/);
+  // DNS outside the subnet is not the host's to take; a gateway outside it cannot work.
+  assert.doesNotMatch(buildFixedSubnetNetworkXml("n", "b", { ...net!, dns: ["9.9.9.9"] }), /9\.9\.9\.9/);
+  assert.match(buildFixedSubnetNetworkXml("n", "b", { address: "172.16.5.20", prefix: 20, gateway: "172.16.0.1", dns: [] }), /<ip address='172\.16\.0\.1' netmask='255\.255\.240\.0'\/>/);
+  assert.throws(() => buildFixedSubnetNetworkXml("n", "b", { ...net!, gateway: "10.0.3.1" }), /gateway 10\.0\.3\.1 is not another address in 10\.0\.2\.15\/24/);
+  assert.throws(() => buildFixedSubnetNetworkXml("n", "b", { ...net!, gateway: "10.0.2.15" }), /not another address/);
 });
 
 test("a user's family file (YAML) becomes a usable family name; a bad one is a UserError naming the file", async () => {

@@ -28,13 +28,18 @@ test("the serial console goes to the given file and the accelerator is the one a
   assert.ok(!qemuArgs({ ...base, hardware: "virtio" }).includes("host"), "TCG must not ask for -cpu host");
 });
 
-test("each hardware set puts the NIC in slot 3 with its own model", () => {
+test("each hardware set puts the NIC in slot 3 (virtio: behind a root port there, as libvirt does on q35) with its own model", () => {
   const models = new Set<string>();
   for (const name of Object.keys(HARDWARE)) {
     assert.ok(isHardwareName(name));
     const a = qemuArgs({ ...base, hardware: name as keyof typeof HARDWARE });
     const nic = a.filter((x) => /netdev=net0/.test(x))[0]!;
-    assert.match(nic, /addr=0x3/);
+    if (name === "virtio") {
+      assert.match(nic, /,bus=rp1$/);
+      assert.ok(a.includes("pcie-root-port,id=rp1,bus=pcie.0,chassis=1,addr=0x3"), a.join(" "));
+    } else {
+      assert.match(nic, /addr=0x3/);
+    }
     models.add(nic.split(",")[0]!);
   }
   assert.ok(models.has("virtio-net-pci") && models.has("vmxnet3") && models.has("rtl8139"));

@@ -48,11 +48,11 @@ test("the host-only recipe differs from debian-12 only where the issue says", ()
   if (b.initramfs.modules === "list") assert.ok(b.initramfs.list.includes("virtio_blk") && !b.initramfs.list.includes("ahci"));
 });
 
-test("debian-13-static binds a static QEMU user-net address to enp0s3", () => {
+test("debian-13-static binds a static address in QEMU user-net's subnet to enp1s0 (the name KVM on q35 gives its NIC)", () => {
   const r = findRecipe("debian-13-static");
   assert.equal(r.kind === "debian" && r.os.codename, "trixie");
   if (r.kind !== "debian" || r.network.kind !== "static") return assert.fail("not a static debian recipe");
-  assert.equal(r.network.interface, "enp0s3");
+  assert.equal(r.network.interface, "enp1s0");
   assert.equal(r.network.address, "10.0.2.15/24");
   assert.equal(r.network.gateway, "10.0.2.2");
 });
@@ -65,5 +65,5 @@ test("every Debian recipe puts the serial console last so /dev/console is ttyS0"
 
 test("the configured summary says what the network does", () => {
   assert.match(configuredSummary(findRecipe("debian-12")).network ?? "", /any Ethernet NIC/);
-  assert.match(configuredSummary(findRecipe("debian-13-static")).network ?? "", /enp0s3/);
+  assert.match(configuredSummary(findRecipe("debian-13-static")).network ?? "", /enp1s0/);
 });

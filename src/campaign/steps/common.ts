@@ -39,10 +39,6 @@ export function jobMarker(runId: string, jobId: string): string {
   return createHash("sha256").update(`${runId}\n${jobId}`).digest("hex").slice(0, 8);
 }
 
-export function driverFor(uri: string, runId: string, jobId: string): LibvirtDriver {
-  return new LibvirtDriver(uri, jobMarker(runId, jobId));
-}
-
 /**
  * The step's own signal: the run's, plus the step's timeout from the campaign. A plain timer
  * (not AbortSignal.timeout inside AbortSignal.any, whose timeout signal Node 20 may collect

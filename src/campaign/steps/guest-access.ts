@@ -6,15 +6,30 @@ import type { HypervisorDriver } from "../../hypervisor/driver.js";
 import type { HypervisorTestContext } from "../../hypervisor/tests/index.js";
 import { SshTransport } from "../../guest/transports/ssh.js";
 import type { GuestTransport } from "../../guest/transport.js";
-import type { CampaignGuest } from "../spec.js";
+import { findRecipe } from "../../images/builder.js";
+import { fixedGuestNetwork, type FixedGuestNetwork } from "../../images/recipe.js";
+import type { Campaign, CampaignGuest } from "../spec.js";
 import type { RunContext } from "./common.js";
 
-/** How the runner reaches a campaign guest over SSH (image guests: the image's own key). */
+/**
+ * The subnet an image guest's static address needs (its VMs join a network of exactly that
+ * subnet, and only one of them may run at a time); null for DHCP guests and existing VMs.
+ */
+export function fixedNetworkOf(c: Campaign, guest: string): FixedGuestNetwork | null {
+  const g = c.guests.find((x) => x.name === guest);
+  return g?.kind === "image" ? fixedGuestNetwork(findRecipe(g.recipe)) : null;
+}
+
+/**
+ * How the runner reaches a campaign guest over SSH (image guests: the image's own key, and
+ * the image's own address when it has a static one: that guest has no DHCP lease to ask for).
+ */
 export function guestAccess(rc: RunContext, g: CampaignGuest): GuestAccess {
   if (g.kind === "image") {
     const img = rc.images.get(g.name);
     if (!img) throw new Error(`image of guest '${g.name}' was not built`);
-    return { user: img.user, identityFile: img.sshPrivateKeyPath };
+    const fixed = fixedNetworkOf(rc.campaign, g.name);
+    return { user: img.user, identityFile: img.sshPrivateKeyPath, ...(fixed ? { host: fixed.address } : {}) };
   }
   if (!g.ssh.identityFile) throw new UserError(`guest '${g.name}': the campaign runner reaches existing VMs with an identity file; passwordEnv is not supported by \`tiosa run\` yet`);
   return { user: g.ssh.user, identityFile: g.ssh.identityFile, ...(g.ssh.host ? { host: g.ssh.host } : {}), ...(g.ssh.port ? { port: g.ssh.port } : {}) };

@@ -120,3 +120,34 @@ export function buildNetworkXml(name: string, thirdOctet: number): string {
 </network>
 `;
 }
+
+const ipv4 = (a: string): number | null => {
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(a);
+  if (!m || m.slice(1).some((x) => Number(x) > 255)) return null;
+  return m.slice(1).reduce((n, x) => n * 256 + Number(x), 0);
+};
+const dotted = (n: number) => [24, 16, 8, 0].map((b) => (n >>> b) & 255).join(".");
+
+/**
+ * A NAT network for a guest whose address is written into its image: the host takes the
+ * guest's gateway and its DNS servers (those in the subnet) as addresses on the bridge, so
+ * the guest finds its gateway, and libvirt's dnsmasq answers DNS on each; no DHCP. Throws
+ * when the configuration cannot exist on one subnet.
+ */
+export function buildFixedSubnetNetworkXml(name: string, bridge: string, net: { address: string; prefix: number; gateway: string; dns: string[] }): string {
+  const guest = ipv4(net.address);
+  if (guest === null || !(net.prefix >= 8 && net.prefix <= 30)) throw new Error(`guest address ${net.address}/${net.prefix} is not an IPv4 address with a prefix of 8-30`);
+  const mask = (0xffffffff << (32 - net.prefix)) >>> 0;
+  const inSubnet = (a: string) => { const n = ipv4(a); return n !== null && ((n & mask) >>> 0) === ((guest & mask) >>> 0) && n !== guest; };
+  if (!inSubnet(net.gateway)) throw new Error(`gateway ${net.gateway} is not another address in ${net.address}/${net.prefix}`);
+  const hostAddresses = [net.gateway, ...net.dns.filter((d) => d !== net.gateway && inSubnet(d))];
+  const netmask = dotted(mask);
+  return `<network>
+  <name>${xmlEscape(name)}</name>
+  <forward mode='nat'/>
+  <bridge name='${xmlEscape(bridge)}' stp='off' delay='0'/>
+${hostAddresses.map((a) => `  <ip address='${a}' netmask='${netmask}'/>`).join("\n")}
+</network>
+`;
+}
+

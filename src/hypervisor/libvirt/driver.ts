@@ -12,7 +12,8 @@ import {
   type HypervisorInfo, type LifecycleOp, type VmHandle, type VmState,
 } from "../driver.js";
 import { Virsh, VirshError, CONNECT_TIMEOUT_MS } from "./virsh.js";
-import { buildAttachDiskXml, buildDomainXml, buildNetworkXml, targetName } from "./domain-xml.js";
+import { buildAttachDiskXml, buildDomainXml, buildFixedSubnetNetworkXml, buildNetworkXml, targetName } from "./domain-xml.js";
+import type { FixedGuestNetwork } from "../../images/recipe.js";
 import {
   parseBlkInfo, parseDhcpLeases, parseDomIfAddr, parseDomState, parseKeyValues, parseNames, parseStatLines, parseVersion,
 } from "./parse.js";
@@ -60,6 +61,7 @@ export class LibvirtDriver implements HypervisorDriver {
   private stagingDir: string | undefined;
   private accelChoice: "kvm" | "tcg" | undefined;
   private extraDisks = 0;
+  private fixedNetwork: { name: string; net: FixedGuestNetwork } | undefined;
 
   constructor(readonly uri: string, readonly runId: string = newRunId()) {
     if (!/^[a-z][a-z0-9+]*:\/\//i.test(uri)) throw new UserError(`hypervisor URI '${uri}' is not a libvirt URI (e.g. qemu:///system, qemu+ssh://root@host/system)`);
@@ -69,7 +71,19 @@ export class LibvirtDriver implements HypervisorDriver {
   }
 
   get poolName(): string { return `${TIOSA_PREFIX}${this.runId}`; }
-  get networkName(): string { return `${TIOSA_PREFIX}${this.runId}`; }
+  get networkName(): string { return this.fixedNetwork?.name ?? `${TIOSA_PREFIX}${this.runId}`; }
+
+  /**
+   * VMs this driver defines join `name`, a network of the subnet the guest's image is
+   * configured for (a static address), instead of the run's DHCP network. The network is
+   * shared by every driver given the same name (libvirt allows one network per subnet on a
+   * host) and is not this run's to remove: whoever chose the name removes it (a campaign, at
+   * its end, through a driver whose run id is the name's marker).
+   */
+  useFixedNetwork(name: string, net: FixedGuestNetwork): void {
+    if (!name.startsWith(TIOSA_PREFIX)) throw new Error(`network '${name}' must carry the tiosa prefix`);
+    this.fixedNetwork = { name, net };
+  }
   domainName(short: string): string { return `${TIOSA_PREFIX}${this.runId}-${short}`; }
 
   async connect(signal?: AbortSignal): Promise<HypervisorInfo> {
@@ -236,9 +250,13 @@ export class LibvirtDriver implements HypervisorDriver {
     return this.poolName;
   }
 
-  /** This run's NAT network with DHCP (created on first use, removed by cleanup()). Returns its name. */
+  /**
+   * This run's NAT network with DHCP (created on first use, removed by cleanup()), or the
+   * guest's fixed-subnet network (useFixedNetwork). Returns its name.
+   */
   async ensureNetwork(signal?: AbortSignal): Promise<string> {
     if ((await this.virsh.raw(["net-info", this.networkName], { signal })).code === 0) return this.networkName;
+    if (this.fixedNetwork) return this.createFixedNetwork(this.fixedNetwork.name, this.fixedNetwork.net, signal);
     const used = new Set<number>();
     for (const n of parseNames(await this.virsh.ok(["net-list", "--all", "--name"], { signal }))) {
       const x = await this.virsh.raw(["net-dumpxml", n], { signal });
@@ -259,6 +277,17 @@ export class LibvirtDriver implements HypervisorDriver {
       if (!/in use|overlap|already/i.test(lastError)) break;
     }
     throw new VirshError(`could not create libvirt network '${this.networkName}' on '${this.uri}': ${lastError}`, { code: 1, signal: null, stdout: "", stderr: lastError, timedOut: false, durationMs: 0 });
+  }
+
+  private async createFixedNetwork(name: string, net: FixedGuestNetwork, signal?: AbortSignal): Promise<string> {
+    const file = join(await this.staging(), `${name}.xml`);
+    await writeFile(file, buildFixedSubnetNetworkXml(name, `tbs${name.slice(-8)}`, net));
+    const r = await this.virsh.raw(["net-create", file], { signal });
+    if (r.code === 0) return name;
+    // Two jobs may race to create it: the other one's is as good.
+    if ((await this.virsh.raw(["net-info", name], { signal })).code === 0) return name;
+    const why = r.stderr.trim().replace(/^error: /gm, "").split("\n").join(" ");
+    throw new UserError(`the guest's address ${net.address}/${net.prefix} (gateway ${net.gateway}) is written into its image, so it needs a network of that subnet, and libvirt on '${this.uri}' could not create one: ${why}${/in use|overlap/i.test(why) ? " (another network or interface on that host has this subnet: remove it, or give the guest an address elsewhere)" : ""}`);
   }
 
   /** Puts a disk image into this run's pool in `format`; returns its path on the hypervisor host. */
@@ -288,7 +317,7 @@ export class LibvirtDriver implements HypervisorDriver {
     await this.connect(signal);
     const name = this.domainName(spec.name);
     await this.ensurePool(signal);
-    await this.ensureNetwork(signal);
+    const network = await this.ensureNetwork(signal);
     const disks = [];
     for (const [i, d] of spec.disks.entries()) {
       const path = await this.importDisk(`${name}-disk${i}`, d.path, d.format, spec.family.disk.format, spec.family.disk.formatOptions, signal);
@@ -298,7 +327,7 @@ export class LibvirtDriver implements HypervisorDriver {
     const serialLogPath = `${SERIAL_LOG_DIR}/${name}-serial.log`;
     const xml = buildDomainXml({
       name, runId: this.runId, family: spec.family, accel, memoryMiB: spec.memoryMiB ?? 1024, vcpus: spec.vcpus ?? 1,
-      disks, network: this.networkName, serialLogPath,
+      disks, network, serialLogPath,
     });
     const file = join(await this.staging(), `${name}.xml`);
     await writeFile(file, xml);
