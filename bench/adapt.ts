@@ -69,7 +69,7 @@ async function main(): Promise<void> {
     if (pair === "vmware-kvm") {
       // The source VM: a VMware guest with a VMware-only initramfs.
       process.stderr.write("deriving the VMware-only source guest (initramfs: vmw_pvscsi sd_mod ext4)...\n");
-      await runScriptOffline(source, "qcow2", "set -eu\nprintf 'vmw_pvscsi\\nsd_mod\\next4\\n' > /etc/initramfs-tools/modules\nREL=$(ls /lib/modules | sort -V | tail -n 1)\nupdate-initramfs -u -k \"$REL\" >&2\n");
+      await runScriptOffline(source, "qcow2", "set -eu\nprintf 'vmw_pvscsi\\nsd_mod\\next4\\n' > /etc/initramfs-tools/modules\n# the image's own MODULES=list (src/images/debian.ts) names the virtio drivers: drop it\nrm -f /usr/share/initramfs-tools/modules.d/tiosa\nREL=$(ls /lib/modules | sort -V | tail -n 1)\nupdate-initramfs -u -k \"$REL\" >&2\n");
       const facts = await readGuestFacts({ kind: "offline", image: source, format: "qcow2" });
       if (facts.initramfsModules.includes("virtio_blk") || !facts.initramfsModules.includes("vmw_pvscsi")) throw new Error(`source initramfs is not VMware-only: ${facts.initramfsModules.join(" ")}`);
     }

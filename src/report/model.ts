@@ -1,6 +1,6 @@
 import { readFileSync, statSync, openSync, readSync, closeSync } from "node:fs";
 import type { RunStore, StepRecord, EvidenceRecord, JobRecord } from "../campaign/store.js";
-import type { Plan, CaseJob, CaptureJob } from "../campaign/plan.js";
+import type { Plan, CaseJob } from "../campaign/plan.js";
 import { SEQUENCE2_STEPS, readinessId } from "../campaign/plan.js";
 import { routeStability, type CycleOutcome, type Stability } from "../campaign/stability.js";
 import { classifyFailure, CAUSE_LABELS, type Cause, type CauseClass, type CauseEvidence } from "../campaign/causes.js";
@@ -189,7 +189,6 @@ export function buildReportModel(store: RunStore): ReportModel {
   const evidenceOf = (jobId: string) => allEvidence.filter((e) => e.jobId === jobId).map((e) => evidenceView(store, e));
   const familyOf = new Map(plan.hypervisors.map((h) => [h.name, h.family]));
 
-  const captureJobs = new Map(plan.jobs.filter((j): j is CaptureJob => j.kind === "capture").map((j) => [j.id, j]));
   const caseJobs = plan.jobs.filter((j): j is CaseJob => j.kind === "case");
   let accel: string | null = null;
 

@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { rmSync, existsSync } from "node:fs";
 import { join } from "node:path";
-import { campaignFile, haveVirtualization, leftoversOnLibvirt, runDirOf, startCli, stopAll } from "../support/campaign-cli.js";
+import { campaignFile, haveVirtualization, leftoversOnLibvirt, runCampaignToEnd, stopAll } from "../support/campaign-cli.js";
 import type { ReportModel, RouteReport } from "../../src/report/model.js";
 
 /**
@@ -43,12 +43,7 @@ timeouts: { boot: 900 }
 output: "@OUT@"
 `);
   try {
-    const r = startCli(["run", file, "--format", "json"]);
-    const runDir = await runDirOf(r, 40 * 60_000);
-    const out = await r.done;
-    assert.ok(out.code === 0 || out.code === 10 || out.code === 20, `exit status is the campaign's verdict, got ${out.code}\n${out.stderr.slice(-3000)}`);
-    const model = JSON.parse(out.stdout) as ReportModel;
-    assert.equal(model.run.complete, true);
+    const { model, runDir } = await runCampaignToEnd(file, [0, 10, 20]);
 
     // debian-12-hostonly: the plain copy stops in the initramfs (console), adapted it boots.
     const deadHostonly = routeOf(model, "debian-12-hostonly", PLAIN);

@@ -2,8 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { rmSync, existsSync } from "node:fs";
 import { join } from "node:path";
-import { campaignFile, haveVirtualization, leftoversOnLibvirt, runDirOf, startCli, stopAll } from "../support/campaign-cli.js";
-import type { ReportModel } from "../../src/report/model.js";
+import { campaignFile, haveVirtualization, leftoversOnLibvirt, runCampaignToEnd, stopAll } from "../support/campaign-cli.js";
 
 /**
  * The demo's outcomes come from what the guests did: one real run of the demo's guests over
@@ -31,12 +30,7 @@ timeouts: { boot: 900 }
 output: "@OUT@"
 `);
   try {
-    const r = startCli(["run", file, "--format", "json"]);
-    const runDir = await runDirOf(r, 30 * 60_000);
-    const out = await r.done;
-    assert.ok(out.code === 10 || out.code === 20, `exit status is the campaign's verdict, got ${out.code}\n${out.stderr.slice(-3000)}`);
-    const model = JSON.parse(out.stdout) as ReportModel;
-    assert.equal(model.run.complete, true);
+    const { model, runDir } = await runCampaignToEnd(file, [10, 20]);
 
     const d12 = model.cells.find((c) => c.guest === "debian-12")!;
     assert.equal(d12.verdict, "WARNING", `debian-12 kvm -> vmware: ${JSON.stringify(d12.routes[0]?.tests.filter((t) => t.verdict !== "SUCCESS" && t.verdict !== "N/A"))}`);

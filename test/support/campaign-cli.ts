@@ -1,3 +1,4 @@
+import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -5,6 +6,7 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { run } from "../../src/util/exec.js";
 import { RunStore } from "../../src/campaign/store.js";
+import type { ReportModel } from "../../src/report/model.js";
 import { jobMarker } from "../../src/campaign/steps/common.js";
 import { networkHolder } from "../../src/campaign/runner.js";
 
@@ -61,6 +63,20 @@ export async function runDirOf(r: CliRun, timeoutMs = 120_000): Promise<string> 
     if (r.child.exitCode !== null || Date.now() - t0 > timeoutMs) throw new Error(`tiosa run did not start a run:\n${r.stderr()}`);
     await new Promise((res) => setTimeout(res, 200));
   }
+}
+
+/**
+ * `tiosa run FILE --format json` to its end: the exit status must be one of `verdicts` (the
+ * campaign's verdict), the run complete. Returns the report model and the run directory.
+ */
+export async function runCampaignToEnd(file: string, verdicts: number[]): Promise<{ model: ReportModel; runDir: string }> {
+  const r = startCli(["run", file, "--format", "json"]);
+  const runDir = await runDirOf(r, 40 * 60_000);
+  const out = await r.done;
+  assert.ok(out.code !== null && verdicts.includes(out.code), `exit status is the campaign's verdict (${verdicts.join(" or ")}), got ${out.code}\n${out.stderr.slice(-3000)}`);
+  const model = JSON.parse(out.stdout) as ReportModel;
+  assert.equal(model.run.complete, true);
+  return { model, runDir };
 }
 
 /** Everything of a run that could be left on libvirt: domains, pools (with volumes), networks named with its jobs' markers. */

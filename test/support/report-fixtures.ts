@@ -7,7 +7,7 @@ import { planCampaign, type RouteInfo, type CaseJob, type CaptureJob } from "../
 import { RunStore, type EvidenceInput } from "../../src/campaign/store.js";
 import { evaluate } from "../../src/evaluate/evaluate.js";
 import type { Snapshot } from "../../src/snapshot/schema.js";
-import { baseSnapshot, variant } from "./snapshots.js";
+import { variant } from "./snapshots.js";
 import { LAB_HYPERVISORS_AND_GUESTS } from "./lab-campaign.js";
 
 /**

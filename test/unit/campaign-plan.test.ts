@@ -90,3 +90,21 @@ describe("campaign planner", () => {
     assert.deepEqual(calls.sort(), ["hyperv->kvm", "hyperv->vmware", "kvm->hyperv", "kvm->vmware", "vmware->hyperv", "vmware->kvm"]);
   });
 });
+
+describe("tiosa run --plan", () => {
+  it("prints the cells, their routes and the job counts, runs nothing, exit 0; json is the plan", async () => {
+    const { main } = await import("../../src/cli/main.js");
+    const out: string[] = [];
+    const io = { out: (s: string) => { out.push(s); }, err: () => {} };
+    assert.equal(await main(["run", "campaigns/adapt.yaml", "--plan"], io), 0);
+    const text = out.join("\n");
+    assert.match(text, /debian-13-static\s+kvm -> xen\s+export-libvirt-xml\+take-disks\+qemu-img:qcow2>vhd\+import-vhd, adapt/);
+    assert.match(text, /6 cell\(s\); 4 Sequence 1 job\(s\), 2 source capture\(s\), 12 case\(s\) over 1 cycle\(s\)\./);
+    out.length = 0;
+    assert.equal(await main(["run", "campaigns/adapt.yaml", "--plan", "--format", "json"], io), 0);
+    const plan = JSON.parse(out.join("")) as { jobs: { kind: string }[]; cells: unknown[] };
+    assert.equal(plan.jobs.filter((j) => j.kind === "case").length, 12);
+    assert.equal(plan.cells.length, 6);
+    assert.equal(await main(["run", "--resume", "x", "--plan"], io), 2);
+  });
+});
