@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { UserError } from "../errors.js";
 import type { GuestTransport } from "../guest/transport.js";
 import { factsScript, parseFacts, type GuestFacts } from "./facts.js";
-import { runScriptOffline } from "./guestfs.js";
+import { runScriptOffline, type GuestfishSession } from "./guestfs.js";
 import type { AdaptPlan } from "./plan.js";
 import { applyScript, listScript, type InitramfsStrategy, OK_MARKER, runUndoScript, UNDO_OK_MARKER, ADAPT_STATE_DIR } from "./scripts.js";
 
@@ -13,7 +13,7 @@ import { applyScript, listScript, type InitramfsStrategy, OK_MARKER, runUndoScri
  */
 export type AdaptSource =
   | { kind: "online"; transport: GuestTransport }
-  | { kind: "offline"; image: string; format: string };
+  | { kind: "offline"; image: string; format: string; session?: GuestfishSession };
 
 export const describeSource = (s: AdaptSource) => (s.kind === "online" ? `guest ${s.transport.label}` : `image '${s.image}'`);
 
@@ -22,7 +22,11 @@ async function runInGuest(src: AdaptSource, script: string, opts: { readonly?: b
     return src.transport.exec(script, { timeoutMs: opts.timeoutMs, ...(opts.signal ? { signal: opts.signal } : {}) });
   }
   try {
-    const r = await runScriptOffline(src.image, src.format, script, { readonly: opts.readonly ?? false, timeoutMs: opts.timeoutMs, ...(opts.signal ? { signal: opts.signal } : {}) });
+    // In an open session (one appliance for several scripts) the image is the caller's
+    // working copy, so read-only scripts need no overlay of their own.
+    const r = src.session
+      ? await src.session.runScript(script, { timeoutMs: opts.timeoutMs, ...(opts.signal ? { signal: opts.signal } : {}) })
+      : await runScriptOffline(src.image, src.format, script, { readonly: opts.readonly ?? false, timeoutMs: opts.timeoutMs, ...(opts.signal ? { signal: opts.signal } : {}) });
     return { code: 0, stdout: r.output, stderr: r.stderr };
   } catch (e) {
     const r = (e as { result?: { stdout: string; stderr: string } }).result;

@@ -7,6 +7,7 @@ import { applyPlan, readGuestFacts, type AdaptSource, type ApplyResult } from ".
 import { targetHardwareOf } from "./devices.js";
 import { planAdaptation, planChanges, type AdaptPlan } from "./plan.js";
 import { transferImage, type TransferResult } from "./transfer.js";
+import { GuestfishSession } from "./guestfs.js";
 
 /**
  * The `adapt` route (Ashino & Nakae's destination-dependent migration): plan what the target's
@@ -60,6 +61,8 @@ async function runAdaptRoute(i: AdaptRouteInput): Promise<AdaptRouteResult> {
 
   let work = i.source.image, workFormat = i.source.format;
   let src: AdaptSource;
+  // facts = from here to the facts read (offline that includes booting the appliance).
+  let t = 0;
   if (i.online) {
     src = { kind: "online", transport: i.online };
   } else {
@@ -70,19 +73,30 @@ async function runAdaptRoute(i: AdaptRouteInput): Promise<AdaptRouteResult> {
     workFormat = "qcow2";
     say(`creating a working overlay on ${i.source.image}`);
     timings.copy = (await runOk("qemu-img", ["create", "-q", "-f", "qcow2", "-b", resolve(i.source.image), "-F", i.source.format, work], { timeoutMs: 60_000, signal: i.signal })).durationMs;
-    src = { kind: "offline", image: work, format: workFormat };
-  }
-  let t = Date.now();
-  say(`reading the guest's facts (${src.kind})`);
-  const facts = await readGuestFacts(src, i.signal);
-  timings.facts = Date.now() - t;
-  const plan = planAdaptation(facts, target, i.macs ? { macs: i.macs } : {});
-  let applied: ApplyResult | null = null;
-  if (planChanges(plan)) {
-    say(`applying ${plan.items.filter((x) => x.change).length} change(s) for ${target.family}`);
+    // One appliance for the facts and the apply (booting it is most of the time under TCG).
     t = Date.now();
-    applied = await applyPlan(src, plan, i.signal ? { signal: i.signal } : {});
-    timings.apply = Date.now() - t;
+    src = { kind: "offline", image: work, format: workFormat, session: await GuestfishSession.open(work, workFormat, i.signal) };
+  }
+  if (!t) t = Date.now();
+  let plan: AdaptPlan;
+  let applied: ApplyResult | null = null;
+  try {
+    say(`reading the guest's facts (${src.kind})`);
+    const facts = await readGuestFacts(src, i.signal);
+    timings.facts = Date.now() - t;
+    plan = planAdaptation(facts, target, i.macs ? { macs: i.macs } : {});
+    if (planChanges(plan)) {
+      say(`applying ${plan.items.filter((x) => x.change).length} change(s) for ${target.family}`);
+      t = Date.now();
+      applied = await applyPlan(src, plan, i.signal ? { signal: i.signal } : {});
+      timings.apply = Date.now() - t;
+    }
+  } finally {
+    // Closing syncs the overlay: it must be complete before the transfer reads it. Its time
+    // (sync, appliance shutdown) counts as the apply's.
+    const c0 = Date.now();
+    if (src.kind === "offline") await src.session?.close();
+    timings.apply += Date.now() - c0;
   }
   timings.preparation = timings.facts + timings.apply;
 

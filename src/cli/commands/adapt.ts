@@ -8,6 +8,7 @@ import { getFamily, loadFamilyFile } from "../../hypervisor/families/index.js";
 import { applyPlan, listAdaptations, readGuestFacts, undoAdaptation, type AdaptSource } from "../../adapt/apply.js";
 import { targetHardwareOf } from "../../adapt/devices.js";
 import { describePlanItem, planAdaptation, planChanges, type AdaptPlan } from "../../adapt/plan.js";
+import { GuestfishSession } from "../../adapt/guestfs.js";
 
 const ACTIONS = ["plan", "apply", "undo", "list"] as const;
 
@@ -33,7 +34,10 @@ export const adaptCommand: Command = {
     const [action, ...extra] = ctx.positionals;
     if (!action || !(ACTIONS as readonly string[]).includes(action)) throw new UserError(`give an action: ${ACTIONS.join(", ")} (got '${action ?? ""}')`);
     if (extra.length) throw new UserError(`unexpected argument '${extra[0]}'`);
-    const { source, close } = await openSource(ctx);
+    const familyMissing = "--family FAMILY is required (the target family: kvm, vmware, hyperv, xen, or one from --family-file)";
+    // Before opening anything: an appliance takes half a minute to boot under TCG.
+    if ((action === "plan" || action === "apply") && !str(ctx, "family")) throw new UserError(familyMissing);
+    const { source, close } = await openSource(ctx, action === "apply" || action === "undo");
     try {
       if (action === "list") {
         const applied = await listAdaptations(source, ctx.signal);
@@ -52,7 +56,7 @@ export const adaptCommand: Command = {
       }
       const familyName = str(ctx, "family");
       if (str(ctx, "family-file")) await loadFamilyFile(str(ctx, "family-file")!);
-      if (!familyName) throw new UserError("--family FAMILY is required (the target family: kvm, vmware, hyperv, xen, or one from --family-file)");
+      if (!familyName) throw new UserError(familyMissing);
       const target = targetHardwareOf(getFamily(familyName));
       ctx.err(`adapt: reading the guest's facts from ${source.kind === "online" ? source.transport.label : source.image}`);
       const facts = await readGuestFacts(source, ctx.signal);
@@ -79,7 +83,8 @@ export function renderPlan(plan: AdaptPlan): string {
   return head + "\n" + renderTable(["action", "what", "reason"], plan.items.map((i) => [i.change ? i.action : "ok", describePlanItem(i), i.reason]), { maxWidth: [22, 70] });
 }
 
-async function openSource(ctx: CommandContext): Promise<{ source: AdaptSource; close: () => Promise<void> }> {
+/** `write`: the command changes an offline image, so one appliance serves all its scripts. */
+async function openSource(ctx: CommandContext, write: boolean): Promise<{ source: AdaptSource; close: () => Promise<void> }> {
   const image = str(ctx, "image"), ssh = str(ctx, "ssh"), guest = str(ctx, "guest");
   const given = [image, ssh, guest].filter(Boolean).length;
   if (given !== 1) throw new UserError("give exactly one of --image DISK (offline, libguestfs), --ssh USER@HOST[:PORT] or --guest TARGET (online)");
@@ -87,7 +92,9 @@ async function openSource(ctx: CommandContext): Promise<{ source: AdaptSource; c
     const s = await stat(image).catch(() => undefined);
     if (!s?.isFile()) throw new UserError(`--image '${image}': no such file`);
     const format = str(ctx, "image-format") ?? (/\.qcow2$/i.test(image) ? "qcow2" : /\.vmdk$/i.test(image) ? "vmdk" : /\.vhdx$/i.test(image) ? "vhdx" : /\.vhd$/i.test(image) ? "vpc" : "raw");
-    return { source: { kind: "offline", image, format }, close: async () => {} };
+    if (!write) return { source: { kind: "offline", image, format }, close: async () => {} };
+    const session = await GuestfishSession.open(image, format, ctx.signal);
+    return { source: { kind: "offline", image, format, session }, close: () => session.close() };
   }
   const target = ssh ? (ssh.startsWith("ssh://") ? ssh : `ssh://${ssh}`) : guest!;
   const { transport } = await openTransport(target, {
