@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtemp, rm, readFile } from "node:fs/promises";
+import { mkdtemp, rm, readFile, readdir, writeFile } from "node:fs/promises";
 import { createServer, connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -130,6 +130,32 @@ function havePdeathsig(): Promise<boolean> {
 }
 
 /**
+ * Removes the boot directories (console log, QMP socket) of processes that died without
+ * stopping their guest, e.g. killed by SIGKILL: their QEMU died with them (pdeathsig), only
+ * the directory stayed. A directory without an owner file, or whose owner lives, is kept.
+ */
+export async function sweepStaleBootDirs(parent: string, alive: (pid: number) => boolean = pidAlive): Promise<string[]> {
+  const removed: string[] = [];
+  for (const name of await readdir(parent).catch(() => [] as string[])) {
+    if (!/^tiosa-boot-[A-Za-z0-9]{6}$/.test(name)) continue;
+    const pid = Number((await readFile(join(parent, name, "owner.pid"), "utf8").catch(() => "")).trim());
+    if (!Number.isInteger(pid) || pid <= 0 || alive(pid)) continue;
+    await rm(join(parent, name), { recursive: true, force: true });
+    removed.push(name);
+  }
+  return removed;
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
  * Boots a disk image directly under qemu-system-x86_64 and waits for its SSH banner on a
  * 127.0.0.1 port forwarded to the guest's port 22. The caller must call stop().
  */
@@ -137,7 +163,10 @@ export async function bootImage(opts: BootOptions): Promise<BootedGuest> {
   const hardware = opts.hardware ?? "virtio";
   if (!isHardwareName(hardware)) throw new UserError(`hardware '${hardware}' is unknown; known: ${Object.keys(HARDWARE).join(", ")}`);
   const accel = opts.accel ?? (await detectAccel(opts.signal));
+  await sweepStaleBootDirs(tmpdir());
   const dir = await mkdtemp(join(tmpdir(), "tiosa-boot-"));
+  // Whose dir this is: a later boot removes it if this process died without stop() (SIGKILL).
+  await writeFile(join(dir, "owner.pid"), `${process.pid}\n`);
   const consoleLog = opts.consoleLogPath ?? join(dir, "console.log");
   const qmpSocket = join(dir, "qmp.sock");
   const agentSocket = opts.guestAgent ? join(dir, "qga.sock") : undefined;

@@ -3,9 +3,11 @@ import { spawn } from "node:child_process";
 import assert from "node:assert/strict";
 import { mkdtemp, readdir, rm, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, dirname, join } from "node:path";
+import { existsSync } from "node:fs";
 import { buildImage, findRecipe, recipeHash, cachedImageDir, type TinyRecipe, type BuildProgress } from "../../src/images/index.js";
 import { bootImage, sshRun } from "../../src/qemu/index.js";
+import { sweepStaleBootDirs } from "../../src/qemu/boot.js";
 import { haveCommand, run } from "../../src/util/exec.js";
 import { mountsUnder, loopDevicesUnder } from "../../src/images/cache.js";
 
@@ -158,12 +160,13 @@ test("a guest started by bootImage dies with its process, even when that process
   const boot = new URL("../../src/qemu/index.js", import.meta.url).href;
   const script = `const { bootImage } = await import(${JSON.stringify(boot)});
 const g = await bootImage({ disk: ${JSON.stringify(img.diskPath)}, memoryMiB: 256, waitForSsh: false });
-console.log(g.pid); setInterval(() => {}, 1000);`;
+console.log(g.pid + " " + g.consoleLog); setInterval(() => {}, 1000);`;
   const child = spawn(process.execPath, ["--input-type=module", "-e", script], { stdio: ["ignore", "pipe", "inherit"] });
-  const pid = await new Promise<number>((res, rej) => {
-    child.stdout!.once("data", (b: Buffer) => res(Number(b.toString().trim())));
+  const [pid, consoleLog] = await new Promise<[number, string]>((res, rej) => {
+    child.stdout!.once("data", (b: Buffer) => { const [p, log] = b.toString().trim().split(" "); res([Number(p), log!]); });
     child.once("exit", (c) => rej(new Error(`the booting process exited (${c}) before printing QEMU's pid`)));
   });
+  const exited = new Promise((res) => child.once("exit", res));
   const alive = (p: number) => { try { process.kill(p, 0); return true; } catch { return false; } };
   assert.ok(alive(pid), "QEMU runs");
   child.kill("SIGKILL");
@@ -172,4 +175,10 @@ console.log(g.pid); setInterval(() => {}, 1000);`;
   const left = alive(pid);
   if (left) process.kill(pid, "SIGKILL");
   assert.equal(left, false, `QEMU ${pid} outlived its SIGKILLed parent`);
+  // Its boot directory stayed (nobody ran stop()); the next boot sweeps it.
+  await exited;
+  const bootDir = dirname(consoleLog);
+  assert.ok(existsSync(bootDir), `the dead process's boot directory ${bootDir} is there before the sweep`);
+  assert.ok((await sweepStaleBootDirs(dirname(bootDir))).includes(basename(bootDir)));
+  assert.equal(existsSync(bootDir), false);
 });

@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { createServer } from "node:net";
 import { qemuArgs, HARDWARE, isHardwareName, sshBanner, freePort } from "../../src/qemu/index.js";
 import { accelProbeSector, acceleratorRunsBootloaders } from "../../src/qemu/accel.js";
+import { sweepStaleBootDirs } from "../../src/qemu/boot.js";
 
 const base = { disk: "/img/d.qcow2", format: "qcow2", memoryMiB: 512, cpus: 1, accel: "tcg" as const, snapshot: true, sshPort: 2222, consoleLog: "/t/c.log", qmpSocket: "/t/q.sock" };
 
@@ -75,5 +76,28 @@ test("an SSH banner is told apart from a port that accepts and says nothing", as
   } finally {
     ssh.close();
     mute.close();
+  }
+});
+
+test("a boot directory whose owner died (SIGKILL) is swept by the next boot; a living owner's, or one without an owner file, stays", async () => {
+  const { mkdtemp, mkdir, writeFile, readdir, rm } = await import("node:fs/promises");
+  const { tmpdir } = await import("node:os");
+  const { join } = await import("node:path");
+  const parent = await mkdtemp(join(tmpdir(), "tiosa-sweep-test-"));
+  try {
+    const make = async (name: string, owner?: number) => {
+      await mkdir(join(parent, name));
+      await writeFile(join(parent, name, "console.log"), "x");
+      if (owner !== undefined) await writeFile(join(parent, name, "owner.pid"), `${owner}\n`);
+    };
+    await make("tiosa-boot-dead01", 4242);
+    await make("tiosa-boot-live01", 4343);
+    await make("tiosa-boot-noown1");
+    await make("tiosa-other-dead1", 4242);
+    const removed = await sweepStaleBootDirs(parent, (pid) => pid === 4343);
+    assert.deepEqual(removed, ["tiosa-boot-dead01"]);
+    assert.deepEqual((await readdir(parent)).sort(), ["tiosa-boot-live01", "tiosa-boot-noown1", "tiosa-other-dead1"]);
+  } finally {
+    await rm(parent, { recursive: true, force: true });
   }
 });
