@@ -6,6 +6,7 @@ import { UserError, errorMessage } from "../errors.js";
 import type { Plan, PlannedJob } from "./plan.js";
 import type { Snapshot } from "../snapshot/schema.js";
 import type { Evaluation } from "../evaluate/types.js";
+import { processAlive } from "../util/process.js";
 
 /**
  * The results store of one run: `OUTPUT/RUN_ID/run.sqlite` (SQLite, WAL) with evidence files
@@ -433,15 +434,6 @@ export class RunStore {
 
   finishRun(state: "finished" | "aborted"): void {
     this.w.prepare("UPDATE run SET state = ?, finished_at = ?").run(state, nowIso());
-  }
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
   }
 }
 

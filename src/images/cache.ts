@@ -3,6 +3,7 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import { run } from "../util/exec.js";
 import { releaseForeignMounts } from "./namespaces.js";
+import { processAlive } from "../util/process.js";
 
 /** `${XDG_CACHE_HOME:-~/.cache}/tiosa/images` */
 export function imageCacheDir(): string {
@@ -22,15 +23,6 @@ export const buildDirName = (name: string, hash: string) =>
 export function pidOfBuildDir(dirName: string): number | undefined {
   const m = /-(\d+)-[a-z0-9]+$/.exec(dirName);
   return m ? Number(m[1]) : undefined;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
-  }
 }
 
 /** Mount points at or below `dir`, deepest first (so they can be unmounted in order). */
@@ -98,7 +90,7 @@ export async function removeDeadBuilds(cacheDir: string): Promise<string[]> {
   for (const n of names) {
     if (!n.startsWith(BUILD_DIR_PREFIX)) continue;
     const pid = pidOfBuildDir(n);
-    if (pid !== undefined && pid !== process.pid && alive(pid)) continue;
+    if (pid !== undefined && pid !== process.pid && processAlive(pid)) continue;
     if (pid === process.pid) continue;
     const p = join(cacheDir, n);
     await releaseDir(p);

@@ -7,6 +7,7 @@ import { UserError } from "../errors.js";
 import { haveCommand, run } from "../util/exec.js";
 import { detectAccel, type Accel } from "./accel.js";
 import { HARDWARE, isHardwareName, type HardwareName } from "./hardware.js";
+import { processAlive } from "../util/process.js";
 
 export interface BootOptions {
   /** Disk image to boot from (BIOS/MBR). */
@@ -134,7 +135,7 @@ function havePdeathsig(): Promise<boolean> {
  * stopping their guest, e.g. killed by SIGKILL: their QEMU died with them (pdeathsig), only
  * the directory stayed. A directory without an owner file, or whose owner lives, is kept.
  */
-export async function sweepStaleBootDirs(parent: string, alive: (pid: number) => boolean = pidAlive): Promise<string[]> {
+export async function sweepStaleBootDirs(parent: string, alive: (pid: number) => boolean = processAlive): Promise<string[]> {
   const removed: string[] = [];
   for (const name of await readdir(parent).catch(() => [] as string[])) {
     if (!/^tiosa-boot-[A-Za-z0-9]{6}$/.test(name)) continue;
@@ -144,15 +145,6 @@ export async function sweepStaleBootDirs(parent: string, alive: (pid: number) =>
     removed.push(name);
   }
   return removed;
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
-  }
 }
 
 /**
