@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtemp, rm, readFile, readdir, writeFile } from "node:fs/promises";
+import { rm, readFile } from "node:fs/promises";
 import { createServer, connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -8,6 +8,7 @@ import { haveCommand, run } from "../util/exec.js";
 import { detectAccel, type Accel } from "./accel.js";
 import { HARDWARE, isHardwareName, type HardwareName } from "./hardware.js";
 import { processAlive } from "../util/process.js";
+import { makeOwnedTempDir, sweepStaleOwnedDirs } from "../util/owned-dir.js";
 
 export interface BootOptions {
   /** Disk image to boot from (BIOS/MBR). */
@@ -130,22 +131,15 @@ function havePdeathsig(): Promise<boolean> {
   return pdeathsig;
 }
 
+const BOOT_DIR_PREFIX = "tiosa-boot-";
+
 /**
  * Removes the boot directories (console log, QMP socket) of processes that died without
  * stopping their guest, e.g. killed by SIGKILL: their QEMU died with them (pdeathsig), only
  * the directory stayed. A directory without an owner file, or whose owner lives, is kept.
  */
-export async function sweepStaleBootDirs(parent: string, alive: (pid: number) => boolean = processAlive): Promise<string[]> {
-  const removed: string[] = [];
-  for (const name of await readdir(parent).catch(() => [] as string[])) {
-    if (!/^tiosa-boot-[A-Za-z0-9]{6}$/.test(name)) continue;
-    const pid = Number((await readFile(join(parent, name, "owner.pid"), "utf8").catch(() => "")).trim());
-    if (!Number.isInteger(pid) || pid <= 0 || alive(pid)) continue;
-    await rm(join(parent, name), { recursive: true, force: true });
-    removed.push(name);
-  }
-  return removed;
-}
+export const sweepStaleBootDirs = (parent: string, alive: (pid: number) => boolean = processAlive): Promise<string[]> =>
+  sweepStaleOwnedDirs(BOOT_DIR_PREFIX, parent, alive);
 
 /**
  * Boots a disk image directly under qemu-system-x86_64 and waits for its SSH banner on a
@@ -156,9 +150,8 @@ export async function bootImage(opts: BootOptions): Promise<BootedGuest> {
   if (!isHardwareName(hardware)) throw new UserError(`hardware '${hardware}' is unknown; known: ${Object.keys(HARDWARE).join(", ")}`);
   const accel = opts.accel ?? (await detectAccel(opts.signal));
   await sweepStaleBootDirs(tmpdir());
-  const dir = await mkdtemp(join(tmpdir(), "tiosa-boot-"));
   // Whose dir this is: a later boot removes it if this process died without stop() (SIGKILL).
-  await writeFile(join(dir, "owner.pid"), `${process.pid}\n`);
+  const dir = await makeOwnedTempDir(BOOT_DIR_PREFIX);
   const consoleLog = opts.consoleLogPath ?? join(dir, "console.log");
   const qmpSocket = join(dir, "qmp.sock");
   const agentSocket = opts.guestAgent ? join(dir, "qga.sock") : undefined;

@@ -9,7 +9,8 @@ import { runnerFor } from "../../src/migrate/runners/index.js";
 import { ovaHardware } from "../../src/migrate/runners/ova.js";
 import { runExport } from "../../src/migrate/runners/export.js";
 import { runImport } from "../../src/migrate/runners/import.js";
-import { runVirtV2v } from "../../src/migrate/runners/virt-v2v.js";
+import { runVirtV2v, socketDirProblem } from "../../src/migrate/runners/virt-v2v.js";
+import { makeOwnedTempDir, sweepStaleOwnedDirs } from "../../src/util/owned-dir.js";
 import { runQemuImgConvert } from "../../src/migrate/runners/qemu-img.js";
 import { sourceFamilyOf } from "../../src/migrate/source-vm.js";
 import { stopVm } from "../../src/migrate/stop.js";
@@ -149,4 +150,39 @@ test("step 4: a stopped VM is left alone, a paused one destroyed, a managed save
   assert.equal((await stopVm(paused.driver, "vm")).how, "destroy");
   const saved = fakeDriver("saved", 0);
   await assert.rejects(stopVm(saved.driver, "vm"), (e: unknown) => e instanceof UserError && /managed save/.test(e.message));
+});
+
+test("virt-v2v's NBD sockets get a short directory: the full campaign's work path was too deep for a UNIX socket", async () => {
+  // The path virt-v2v 2.2 refused ("UNIX socket path ... is too long") in the first --full run.
+  const deep = "/work/fullrun/20261123-113704-full/work/case_debian-12_vmware-_kvm_export-ova_v2v_ova_libvirt_c1/02-v2v_ova_libvirt/tmp";
+  const problem = socketDirProblem(deep);
+  assert.ok(problem?.includes(deep) && problem.includes("108 bytes"), String(problem));
+  const dir = await makeOwnedTempDir("tiosa-v2v-");
+  try {
+    assert.equal(socketDirProblem(dir), null, dir);
+    assert.equal(socketDirProblem(`${dir}/${"x".repeat(200)}`)?.startsWith("virt-v2v's temporary directory"), true);
+  } finally {
+    await (await import("node:fs/promises")).rm(dir, { recursive: true, force: true });
+  }
+});
+
+test("an owned temporary directory is swept once its owner is dead, and only its own prefix's", async () => {
+  const { mkdtemp, readdir, rm, readFile } = await import("node:fs/promises");
+  const { tmpdir } = await import("node:os");
+  const { join, basename } = await import("node:path");
+  const parent = await mkdtemp(join(tmpdir(), "tiosa-owned-test-"));
+  try {
+    const mine = await makeOwnedTempDir("tiosa-v2v-", parent);
+    assert.equal((await readFile(join(mine, "owner.pid"), "utf8")).trim(), String(process.pid));
+    const dead = await makeOwnedTempDir("tiosa-v2v-", parent);
+    const otherKind = await makeOwnedTempDir("tiosa-boot-", parent);
+    const removed = await sweepStaleOwnedDirs("tiosa-v2v-", parent, () => false);
+    assert.deepEqual(removed.sort(), [basename(mine), basename(dead)].sort());
+    assert.deepEqual(await readdir(parent), [basename(otherKind)]);
+    const live = await makeOwnedTempDir("tiosa-v2v-", parent);
+    assert.deepEqual(await sweepStaleOwnedDirs("tiosa-v2v-", parent), [], "this process is alive: its directory stays");
+    assert.ok((await readdir(parent)).includes(basename(live)));
+  } finally {
+    await rm(parent, { recursive: true, force: true });
+  }
 });

@@ -1,5 +1,7 @@
-import { mkdir } from "node:fs/promises";
+import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
+import { UserError } from "../../errors.js";
+import { makeOwnedTempDir, sweepStaleOwnedDirs } from "../../util/owned-dir.js";
 import { libguestfsEnv } from "../../libguestfs/env.js";
 import { TIOSA_XMLNS } from "../../descriptors/libvirt-xml.js";
 import type { LibvirtDriver } from "../../hypervisor/libvirt/driver.js";
@@ -20,13 +22,45 @@ export const runVirtV2v: StepRunner = async (input, step, ctx) => {
   const m = /^v2v:(disk|libvirtxml|ova)>(local|libvirt)$/.exec(step.tool.id);
   if (!m) throw new Error(`unknown virt-v2v tool ${step.tool.id}`);
   const [, inMode, outMode] = m as unknown as [string, "disk" | "libvirtxml" | "ova", "local" | "libvirt"];
-  const inArgs = inputArgs(inMode, input);
   const env = await libguestfsEnv(ctx.signal);
-  // Its overlays go in the work directory (removed with it); the appliance cache stays shared.
-  const tmp = join(ctx.stepDir, "tmp");
-  await mkdir(tmp, { recursive: true });
-  env.TMPDIR = tmp;
+  // Its large overlays go in the work directory (removed with it); the appliance cache stays shared.
+  const overlays = join(ctx.stepDir, "tmp");
+  await mkdir(overlays, { recursive: true });
+  env.VIRT_V2V_TMPDIR = overlays;
   env.LIBGUESTFS_CACHEDIR ??= "/var/tmp";
+  // Its NBD sockets go under TMPDIR, and a UNIX socket's path must fit in 108 bytes: a run's
+  // work directory is often deeper than that allows (the full campaign's was), so they get
+  // a short directory of their own, which the next run sweeps if this process is killed.
+  await sweepStaleOwnedDirs(V2V_SOCKET_DIR_PREFIX);
+  const sockets = await makeOwnedTempDir(V2V_SOCKET_DIR_PREFIX);
+  try {
+    const tooLong = socketDirProblem(sockets);
+    if (tooLong) throw new UserError(tooLong, "set TMPDIR to a shorter directory, e.g. TMPDIR=/tmp");
+    env.TMPDIR = sockets;
+    return await convert(inMode, outMode, input, step, ctx, env);
+  } finally {
+    await rm(sockets, { recursive: true, force: true });
+  }
+};
+
+const V2V_SOCKET_DIR_PREFIX = "tiosa-v2v-";
+/** virt-v2v's longest socket path below TMPDIR: `/v2v.XXXXXX/out0` (16 bytes), with room to spare. */
+const V2V_SOCKET_SUFFIX_BYTES = 32;
+const SUN_PATH_MAX = 107;
+
+/** Why virt-v2v's sockets cannot live under `dir` (null: they can). */
+export function socketDirProblem(dir: string): string | null {
+  const room = SUN_PATH_MAX - V2V_SOCKET_SUFFIX_BYTES;
+  const len = Buffer.byteLength(dir);
+  return len <= room ? null
+    : `virt-v2v's temporary directory '${dir}' is ${len} bytes long; its UNIX sockets below it need the path to be at most ${room} bytes (a socket path must be under 108 bytes)`;
+}
+
+async function convert(
+  inMode: "disk" | "libvirtxml" | "ova", outMode: "local" | "libvirt", input: Artifact,
+  step: Parameters<StepRunner>[1], ctx: StepContext, env: NodeJS.ProcessEnv,
+): ReturnType<StepRunner> {
+  const inArgs = inputArgs(inMode, input);
   const bytesRead = input.packagePath && inMode !== "libvirtxml"
     ? await allocatedBytes(input.packagePath)
     : await totalAllocated(input.disks.map((d) => d.path));
