@@ -13,6 +13,11 @@ export interface RouteInfo {
   id: string;
   name: string;
   steps: string[];
+  /**
+   * The route's last tool rewrites the guest as it imports it (virt-v2v -o libvirt):
+   * step 7 then does a conversion's work and gets the convert budget on top of the import's.
+   */
+  importConverts?: boolean;
 }
 export type DiscoverRoutes = (fromFamily: string, toFamily: string) => RouteInfo[];
 
@@ -128,7 +133,8 @@ export function planCampaign(c: Campaign, discover: DiscoverRoutes): Plan {
           for (const route of cell.routes) {
             jobs.push({
               kind: "case", id: caseId(g.name, hs, cell.hut, route.id, cycle), guest: g.name, hs, hut: cell.hut, route, cycle,
-              captureId: cap, dependsOn: [cap, readinessId(cell.hut)], steps: steps([...CASE_STEP_NOS]),
+              captureId: cap, dependsOn: [cap, readinessId(cell.hut)],
+              steps: steps([...CASE_STEP_NOS]).map((s) => (s.no === 7 && route.importConverts ? { ...s, timeoutSeconds: s.timeoutSeconds + c.timeouts.convert } : s)),
             });
           }
         }

@@ -9,5 +9,8 @@ import type { DiscoverRoutes } from "./plan.js";
  */
 export const planRoutes: DiscoverRoutes = (from, to) => {
   if (!isFamily(from) || !isFamily(to)) return [];
-  return discoverRoutes(from, to).map((r) => ({ id: r.id, name: r.name, steps: [...(r.outline ?? r.steps.map((s) => s.tool.name))] }));
+  return discoverRoutes(from, to).map((r) => ({
+    id: r.id, name: r.name, steps: [...(r.outline ?? r.steps.map((s) => s.tool.name))],
+    importConverts: r.steps.at(-1)?.tool.transformsGuest === true,
+  }));
 };

@@ -10,7 +10,22 @@ export interface ExecOptions {
   signal?: AbortSignal;
   /** Cap on captured stdout/stderr each, so a runaway tool cannot eat memory. */
   maxOutputBytes?: number;
+  /**
+   * Run the tool in a process group of its own, signal the whole group when stopping it, and
+   * kill what is left of the group once the tool has exited: for tools that start helpers of
+   * their own (virt-v2v's qemu-nbd and nbdkit), which must not outlive them.
+   */
+  ownProcessGroup?: boolean;
+  /** Time between SIGTERM and SIGKILL when stopping the tool; default 2 s. */
+  killGraceMs?: number;
 }
+
+/**
+ * After the tool exits, how long to wait for its output pipes to close. A helper it left
+ * behind can hold them open for ever (virt-v2v killed while its qemu-nbd runs): the result is
+ * then given with the output read so far rather than never.
+ */
+export const PIPE_CLOSE_GRACE_MS = 5000;
 
 export interface ExecResult {
   code: number | null;
@@ -29,47 +44,66 @@ export function run(cmd: string, args: readonly string[], opts: ExecOptions = {}
   const max = opts.maxOutputBytes ?? 64 * 1024 * 1024;
   const start = Date.now();
   return new Promise((resolve, reject) => {
-    let child;
+    let child: ReturnType<typeof spawn>;
     try {
       child = spawn(cmd, args as string[], {
         env: opts.env ?? process.env,
         cwd: opts.cwd,
         stdio: ["pipe", "pipe", "pipe"],
+        detached: opts.ownProcessGroup === true,
       });
     } catch (e) {
       reject(e);
       return;
     }
+    const stdout = child.stdout!, stderr = child.stderr!, stdin = child.stdin!;
     const out: Buffer[] = [], err: Buffer[] = [];
-    let outLen = 0, errLen = 0, timedOut = false;
-    child.stdout.on("data", (b: Buffer) => { if (outLen < max) { out.push(b); outLen += b.length; } });
-    child.stderr.on("data", (b: Buffer) => { if (errLen < max) { err.push(b); errLen += b.length; } });
+    let outLen = 0, errLen = 0, timedOut = false, settled = false;
+    stdout.on("data", (b: Buffer) => { if (outLen < max) { out.push(b); outLen += b.length; } });
+    stderr.on("data", (b: Buffer) => { if (errLen < max) { err.push(b); errLen += b.length; } });
+    const signalTool = (sig: NodeJS.Signals) => {
+      if (opts.ownProcessGroup && child.pid) {
+        try { process.kill(-child.pid, sig); } catch { /* the group is gone */ }
+      } else child.kill(sig);
+    };
     const kill = () => {
-      child.kill("SIGTERM");
-      setTimeout(() => child.kill("SIGKILL"), 2000).unref();
+      signalTool("SIGTERM");
+      setTimeout(() => signalTool("SIGKILL"), opts.killGraceMs ?? 2000).unref();
     };
     const timer = opts.timeoutMs ? setTimeout(() => { timedOut = true; kill(); }, opts.timeoutMs) : undefined;
     const onAbort = () => kill();
     opts.signal?.addEventListener("abort", onAbort, { once: true });
-    child.on("error", (e: NodeJS.ErrnoException) => {
+    const done = () => {
       if (timer) clearTimeout(timer);
       opts.signal?.removeEventListener("abort", onAbort);
+    };
+    child.on("error", (e: NodeJS.ErrnoException) => {
+      done();
+      if (settled) return;
+      settled = true;
       if (e.code === "ENOENT") reject(new UserError(`'${cmd}' is not installed (not found on PATH)`, "run `tiosa doctor` or scripts/setup.sh"));
       else reject(e);
     });
-    child.on("close", (code, signal) => {
-      if (timer) clearTimeout(timer);
-      opts.signal?.removeEventListener("abort", onAbort);
+    const finish = (code: number | null, signal: NodeJS.Signals | null) => {
+      if (settled) return;
+      settled = true;
+      done();
       resolve({
         code, signal, timedOut,
         stdout: Buffer.concat(out).toString("utf8"),
         stderr: Buffer.concat(err).toString("utf8"),
         durationMs: Date.now() - start,
       });
+    };
+    child.on("exit", (code, signal) => {
+      // The tool is gone: whatever it started in its group goes too.
+      if (opts.ownProcessGroup && child.pid) { try { process.kill(-child.pid, "SIGKILL"); } catch { /* none left */ } }
+      const t = setTimeout(() => { stdout.destroy(); stderr.destroy(); finish(code, signal); }, PIPE_CLOSE_GRACE_MS);
+      child.once("close", () => { clearTimeout(t); finish(code, signal); });
     });
-    child.stdin.on("error", () => { /* tool exited before reading its input */ });
-    if (opts.input !== undefined) child.stdin.end(opts.input);
-    else child.stdin.end();
+    stdin.on("error", () => { /* tool exited before reading its input */ });
+    if (opts.input !== undefined) stdin.end(opts.input);
+    else stdin.end();
   });
 }
 

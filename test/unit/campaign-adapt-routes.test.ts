@@ -19,6 +19,15 @@ const plan = (routes: string) => planCampaign(parseCampaign(CAMPAIGN + routes, "
 const cases = (p: ReturnType<typeof plan>) => p.jobs.filter((j): j is CaseJob => j.kind === "case");
 
 describe("campaigns and the adapt route", () => {
+  it("marks the routes whose import rewrites the guest (virt-v2v -o libvirt), and only those", () => {
+    const routes = planRoutes("vmware", "kvm");
+    const converts = (id: string) => routes.find((r) => r.id === id)?.importConverts;
+    assert.equal(converts("export-ova+v2v:ova>libvirt"), true);
+    assert.equal(converts("adapt"), false, "adapt prepares the image in step 5; step 7 defines it");
+    assert.equal(converts("export-ova+v2v:ova>local+define-xml"), false, "virt-v2v ran in step 5; step 7 only defines");
+    assert.equal(converts("export-ova+unpack-ova+qemu-img:vmdk>qcow2+define"), false);
+  });
+
   it("an explicit route list naming adapt plans adapt cases for every pair and guest", () => {
     const p = plan("routes: [adapt]\n");
     const c = cases(p);

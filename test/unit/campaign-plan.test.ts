@@ -46,6 +46,15 @@ describe("campaign planner", () => {
     for (const c of cases) assert.ok(idx(c.captureId) < idx(c.id), "a capture comes before the cases that use it");
   });
 
+  it("gives step 7 the convert budget too when the route's import rewrites the guest (virt-v2v -o libvirt)", () => {
+    // The first --full run gave virt-v2v -o libvirt the import's 600 s; it needs ~16 min under TCG.
+    const V: RouteInfo = { id: "v2v", name: "virt-v2v -o libvirt", steps: ["export", "virt-v2v"], importConverts: true };
+    const p = planCampaign(parseCampaign(CAMPAIGN + "\ntimeouts: { import: 600, convert: 1800 }\n", "/x/c.yaml"), () => [A, V]);
+    const budget = (route: string) => p.jobs.find((j): j is CaseJob => j.kind === "case" && j.route.id === route)!.steps.find((s) => s.no === 7)!.timeoutSeconds;
+    assert.equal(budget("v2v"), 2400);
+    assert.equal(budget("qemu-img"), 600);
+  });
+
   it("keeps cells with no route: they are tool failures in the report", () => {
     const p = plan();
     const cell = p.cells.find((c) => c.guest === "debian-12" && c.hs === "hyperv" && c.hut === "kvm")!;

@@ -105,7 +105,9 @@ function inputArgs(mode: "disk" | "libvirtxml" | "ova", input: Artifact): string
 
 async function v2v(args: string[], env: NodeJS.ProcessEnv, ctx: StepContext): Promise<void> {
   ctx.log(`virt-v2v ${args.join(" ")}`);
-  const r = await run("virt-v2v", args, { env, timeoutMs: V2V_TIMEOUT_MS, signal: ctx.signal });
+  // Its own process group: stopping it (timeout, Ctrl-C) also stops the qemu-nbd and nbdkit it
+  // started, and it gets time to clean up; a helper it left running is killed when it exits.
+  const r = await run("virt-v2v", args, { env, timeoutMs: V2V_TIMEOUT_MS, signal: ctx.signal, ownProcessGroup: true, killGraceMs: 30_000 });
   if (r.code === 0) return;
   const tail = `${r.stdout}\n${r.stderr}`.trim().split("\n").filter((l) => l.trim()).slice(-6).join("\n");
   throw new Error(`virt-v2v ${r.timedOut ? `timed out after ${V2V_TIMEOUT_MS / 60_000} min` : `failed (exit ${r.code})`}:\n${tail}`);
