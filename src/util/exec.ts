@@ -27,6 +27,22 @@ export interface ExecOptions {
  */
 export const PIPE_CLOSE_GRACE_MS = 5000;
 
+/**
+ * Process groups of tools still running with ownProcessGroup. A tool in its own group no
+ * longer gets the terminal's Ctrl-C nor dies with tiosa's group, so when tiosa exits without
+ * stopping it (a second Ctrl-C: "abort at once") its group is killed on the way out.
+ */
+const liveGroups = new Set<number>();
+let reaperInstalled = false;
+function trackGroup(pid: number): void {
+  liveGroups.add(pid);
+  if (reaperInstalled) return;
+  reaperInstalled = true;
+  process.on("exit", () => {
+    for (const g of liveGroups) { try { process.kill(-g, "SIGKILL"); } catch { /* gone */ } }
+  });
+}
+
 export interface ExecResult {
   code: number | null;
   signal: NodeJS.Signals | null;
@@ -57,6 +73,7 @@ export function run(cmd: string, args: readonly string[], opts: ExecOptions = {}
       return;
     }
     const stdout = child.stdout!, stderr = child.stderr!, stdin = child.stdin!;
+    if (opts.ownProcessGroup && child.pid) trackGroup(child.pid);
     const out: Buffer[] = [], err: Buffer[] = [];
     let outLen = 0, errLen = 0, timedOut = false, settled = false;
     stdout.on("data", (b: Buffer) => { if (outLen < max) { out.push(b); outLen += b.length; } });
@@ -97,7 +114,10 @@ export function run(cmd: string, args: readonly string[], opts: ExecOptions = {}
     };
     child.on("exit", (code, signal) => {
       // The tool is gone: whatever it started in its group goes too.
-      if (opts.ownProcessGroup && child.pid) { try { process.kill(-child.pid, "SIGKILL"); } catch { /* none left */ } }
+      if (opts.ownProcessGroup && child.pid) {
+        try { process.kill(-child.pid, "SIGKILL"); } catch { /* none left */ }
+        liveGroups.delete(child.pid);
+      }
       const t = setTimeout(() => { stdout.destroy(); stderr.destroy(); finish(code, signal); }, PIPE_CLOSE_GRACE_MS);
       child.once("close", () => { clearTimeout(t); finish(code, signal); });
     });

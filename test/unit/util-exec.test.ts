@@ -41,3 +41,24 @@ test("aborting a tool in its own process group stops its helpers too, after the 
   assert.notEqual(r.code, 0);
   assert.ok(helper > 0 && (await gone(helper)), `helper ${helper} still runs`);
 });
+
+test("a tool in its own process group does not outlive tiosa exiting without stopping it (second Ctrl-C)", async () => {
+  const { spawnSync } = await import("node:child_process");
+  const { fileURLToPath } = await import("node:url");
+  const execJs = fileURLToPath(new URL("../../src/util/exec.js", import.meta.url));
+  const { mkdtemp, readFile, rm } = await import("node:fs/promises");
+  const { tmpdir } = await import("node:os");
+  const { join } = await import("node:path");
+  const dir = await mkdtemp(join(tmpdir(), "tiosa-exec-test-"));
+  const pidFile = join(dir, "helper.pid");
+  // A child node process starts a tool whose helper would run for a minute, then exits at once.
+  const script = `import { run } from ${JSON.stringify(execJs)};
+run("sh", ["-c", 'sleep 60 & echo $! > "$1"; wait', "sh", ${JSON.stringify(pidFile)}], { ownProcessGroup: true });
+setTimeout(() => process.exit(130), 500);`;
+  const r = spawnSync(process.execPath, ["--input-type=module", "-e", script], { encoding: "utf8", timeout: 20_000 });
+  const helper = Number((await readFile(pidFile, "utf8").catch(() => "")).trim());
+  await rm(dir, { recursive: true, force: true });
+  assert.equal(r.status, 130, r.stderr);
+  assert.ok(helper > 0, "the tool did not start its helper");
+  assert.ok(await gone(helper), `helper ${helper} outlived the process that started it`);
+});
