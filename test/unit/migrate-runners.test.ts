@@ -9,7 +9,7 @@ import { runnerFor } from "../../src/migrate/runners/index.js";
 import { ovaHardware } from "../../src/migrate/runners/ova.js";
 import { runExport } from "../../src/migrate/runners/export.js";
 import { runImport } from "../../src/migrate/runners/import.js";
-import { runVirtV2v, socketDirProblem } from "../../src/migrate/runners/virt-v2v.js";
+import { networkMapArgs, runVirtV2v, socketDirProblem } from "../../src/migrate/runners/virt-v2v.js";
 import { makeOwnedTempDir, sweepStaleOwnedDirs } from "../../src/util/owned-dir.js";
 import { runQemuImgConvert } from "../../src/migrate/runners/qemu-img.js";
 import { sourceFamilyOf } from "../../src/migrate/source-vm.js";
@@ -185,4 +185,14 @@ test("an owned temporary directory is swept once its owner is dead, and only its
   } finally {
     await rm(parent, { recursive: true, force: true });
   }
+});
+
+test("virt-v2v -o libvirt maps every NIC onto the target's network: by MAC where known, bridges (as -i ova reads OVF Connections) onto the network's bridge", () => {
+  assert.deepEqual(networkMapArgs("tiosa-2213f2ac", "tbr151", ["52:54:00:AB:cd:01", "52:54:00:ab:cd:01", "52:54:00:00:00:02"]), [
+    "--mac", "52:54:00:ab:cd:01:network:tiosa-2213f2ac",
+    "--mac", "52:54:00:00:00:02:network:tiosa-2213f2ac",
+    "--network", "tiosa-2213f2ac",
+    "--bridge", "tbr151",
+  ]);
+  assert.deepEqual(networkMapArgs("net", null, []), ["--network", "net"]);
 });

@@ -151,3 +151,49 @@ ${hostAddresses.map((a) => `  <ip address='${a}' netmask='${netmask}'/>`).join("
 `;
 }
 
+
+/** What this host can give a domain defined by someone else (virt-v2v -o libvirt). */
+export interface HostAbilities {
+  /** "tcg" when KVM cannot run guests here (these lab machines' /dev/kvm shim). */
+  accel: "kvm" | "tcg";
+  /** Whether /dev/vhost-vsock exists; null when unknown (a remote host). */
+  vhostVsock: boolean | null;
+}
+
+/**
+ * Fits a domain another tool defined to what this host can run, and says what changed.
+ * Only host capabilities are touched, never the guest's hardware as the tool chose it: a
+ * `kvm` domain becomes `qemu` (TCG) where KVM cannot run guests, and a virtio-vsock device
+ * (virt-v2v >= 2.x adds one for the guest agent's vsock channel; the guest boots without it)
+ * is dropped where the host has no vhost-vsock, because libvirt then refuses to start the
+ * domain at all ("unable to open vhost-vsock device").
+ */
+export function fitDomainXmlToHost(xml: string, host: HostAbilities, serialLogPath?: string): { xml: string; changes: string[] } {
+  const changes: string[] = [];
+  let out = xml;
+  if (host.accel === "tcg" && /<domain\s+type=(['"])kvm\1/.test(out)) {
+    out = out.replace(/<domain(\s+)type=(['"])kvm\2/, "<domain$1type=$2qemu$2");
+    changes.push("domain type kvm -> qemu: KVM cannot run guests on this host, QEMU runs it with TCG");
+  }
+  if (host.vhostVsock === false) {
+    const vsock = /[ \t]*<vsock\b[^>]*?(?:\/>|>[\s\S]*?<\/vsock>)[ \t]*\r?\n?/g;
+    const found = out.match(vsock)?.length ?? 0;
+    if (found > 0) {
+      out = out.replace(vsock, "");
+      changes.push(`removed ${found === 1 ? "the virtio-vsock device" : `${found} virtio-vsock devices`} the tool defined: this host has no /dev/vhost-vsock (libvirt would refuse to start the VM); the guest does not need it to boot`);
+    }
+  }
+  if (serialLogPath) {
+    // Instrumentation, not hardware: the first serial port also logs to the file tiosa reads
+    // for 1.4.a, as on the VMs tiosa defines itself; without it the test could not see a
+    // console that works.
+    const serial = /<serial\b([^>]*?)(\/>|>([\s\S]*?)<\/serial>)/.exec(out);
+    if (serial && !/<log\b/.test(serial[3] ?? "")) {
+      const log = `<log file='${xmlEscape(serialLogPath)}' append='off'/>`;
+      const body = serial[2] === "/>" ? `>${log}</serial>` : `>${log}${serial[3]}</serial>`;
+      out = out.slice(0, serial.index) + `<serial${serial[1]}${body}` + out.slice(serial.index + serial[0].length);
+      changes.push(`serial port 0 also logged to ${serialLogPath} (how tiosa reads the console in 1.4.a; the guest's hardware is unchanged)`);
+    }
+  }
+  return { xml: out, changes };
+}

@@ -12,7 +12,7 @@ import {
   type HypervisorInfo, type LifecycleOp, type VmHandle, type VmState,
 } from "../driver.js";
 import { Virsh, VirshError, CONNECT_TIMEOUT_MS } from "./virsh.js";
-import { buildAttachDiskXml, buildDomainXml, buildFixedSubnetNetworkXml, buildNetworkXml, targetName } from "./domain-xml.js";
+import { buildAttachDiskXml, buildDomainXml, buildFixedSubnetNetworkXml, buildNetworkXml, fitDomainXmlToHost, targetName } from "./domain-xml.js";
 import type { FixedGuestNetwork } from "../../images/recipe.js";
 import {
   parseBlkInfo, parseDhcpLeases, parseDomIfAddr, parseDomState, parseKeyValues, parseNames, parseStatLines, parseVersion,
@@ -250,6 +250,12 @@ export class LibvirtDriver implements HypervisorDriver {
     return this.poolName;
   }
 
+  /** The bridge device a libvirt network puts its guests on (`virsh net-info`), or null. */
+  async networkBridge(network: string, signal?: AbortSignal): Promise<string | null> {
+    const r = await this.virsh.raw(["net-info", network], { signal });
+    return r.code === 0 ? /^Bridge:\s+(\S+)/m.exec(r.stdout)?.[1] ?? null : null;
+  }
+
   /**
    * This run's NAT network with DHCP (created on first use, removed by cleanup()), or the
    * guest's fixed-subnet network (useFixedNetwork). Returns its name.
@@ -342,6 +348,23 @@ export class LibvirtDriver implements HypervisorDriver {
     await writeFile(file, xml.replace(/<domain type=(['"])kvm\1/, "<domain type='qemu'"));
     await this.virsh.ok(["define", file], { signal });
     this.fallBackToTcg();
+  }
+
+  /**
+   * Redefines a domain another tool defined (virt-v2v -o libvirt) so this host can start it,
+   * changing only what the host lacks (see fitDomainXmlToHost), and logs its serial console
+   * where tiosa reads it; returns what changed, for the step's evidence. vhost-vsock and the
+   * console log are handled only on a local host, where they can be seen.
+   */
+  async fitToHost(vm: string, signal?: AbortSignal): Promise<string[]> {
+    const xml = await this.domainXml(vm, signal, true);
+    const vhostVsock = this.local ? await stat("/dev/vhost-vsock").then(() => true, () => false) : null;
+    const fit = fitDomainXmlToHost(xml, { accel: await this.accel(signal), vhostVsock }, this.local ? this.serialLogPathOf(vm) : undefined);
+    if (fit.changes.length === 0) return [];
+    const file = join(await this.staging(), `${vm}-fit.xml`);
+    await writeFile(file, fit.xml);
+    await this.virsh.ok(["define", file], { signal });
+    return fit.changes;
   }
 
   async lifecycle(vm: string, op: LifecycleOp, signal?: AbortSignal): Promise<void> {

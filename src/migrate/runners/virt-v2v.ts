@@ -79,20 +79,39 @@ async function convert(
   const pool = await ensureRunPool(driver, ctx.signal);
   const network = await ensureRunNetwork(driver, ctx.signal);
   const name = driver.domainName(ctx.targetName);
+  const bridge = network ? await driver.networkBridge(network, ctx.signal) : null;
+  const macs = ctx.hardware.nics.map((n) => n.mac).filter((m): m is string => !!m);
   await v2v([...inArgs, "-o", "libvirt", "-oc", ctx.target.uri, "-os", pool, "-of", "qcow2", "-on", name,
-    ...(network ? ["--network", network] : [])], env, ctx);
+    ...(network ? networkMapArgs(network, bridge, macs) : [])], env, ctx);
   // virt-v2v knows nothing of tiosa's marker: add it before anything else can fail.
   await driver.virsh.ok(["metadata", "--config", "--uri", TIOSA_XMLNS, "--key", "tiosa", "--set", `<run id="${driver.runId}" family="${ctx.target.family.name}"/>`, "--", name], { signal: ctx.signal });
-  if ((await driver.accel(ctx.signal)) === "tcg" && /<domain type=(['"])kvm\1/.test(await driver.domainXml(name, ctx.signal, true))) {
-    await driver.redefineAsTcg(name, ctx.signal);
-  }
+  // What this host cannot give (KVM, vhost-vsock) would stop the VM from starting at all;
+  // the changes are the step's evidence, so a report says what tiosa altered.
+  const changes = await driver.fitToHost(name, ctx.signal);
+  for (const c of changes) ctx.log(`${name}: ${c}`);
   const volumes = await driver.diskSources(name, ctx.signal);
   return {
     output: { kind: step.output, disks: [], packagePath: null, vmName: name },
     bytesRead,
     bytesWritten: driver.local ? await totalAllocated(volumes) : 0,
+    notes: changes,
   };
 };
+
+/**
+ * virt-v2v's NIC mapping onto the target's run network. `-i ova` reads every OVF Connection
+ * as a *bridge* of that name (the source's network, which the target does not have: libvirt
+ * then cannot start the VM, "Cannot get interface MTU"), so `--network` alone maps nothing.
+ * Each NIC whose MAC is known goes to the network by MAC; any other network goes to the
+ * network, any other bridge to the network's own bridge device.
+ */
+export function networkMapArgs(network: string, bridge: string | null, macs: string[]): string[] {
+  return [
+    ...[...new Set(macs.map((m) => m.toLowerCase()))].flatMap((m) => ["--mac", `${m}:network:${network}`]),
+    "--network", network,
+    ...(bridge ? ["--bridge", bridge] : []),
+  ];
+}
 
 function inputArgs(mode: "disk" | "libvirtxml" | "ova", input: Artifact): string[] {
   if (mode === "disk") {
