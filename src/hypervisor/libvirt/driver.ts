@@ -345,7 +345,8 @@ export class LibvirtDriver implements HypervisorDriver {
   async redefineAsTcg(vm: string, signal?: AbortSignal): Promise<void> {
     const xml = await this.domainXml(vm, signal, true);
     const file = join(await this.staging(), `${vm}-tcg.xml`);
-    await writeFile(file, xml.replace(/<domain type=(['"])kvm\1/, "<domain type='qemu'"));
+    // One place rewrites kvm to qemu (TCG): the same fit a foreign domain gets (fitToHost).
+    await writeFile(file, fitDomainXmlToHost(xml, { accel: "tcg", vhostVsock: null }).xml);
     await this.virsh.ok(["define", file], { signal });
     this.fallBackToTcg();
   }
