@@ -44,11 +44,13 @@ async function libvirt(signal?: AbortSignal): Promise<CheckResult> {
 
 async function accel(signal?: AbortSignal): Promise<CheckResult> {
   try {
-    const { detectAccel } = await import("../qemu/index.js");
-    const a = await detectAccel(signal);
-    return a === "kvm"
-      ? { name: "accelerator", status: "ok", detail: "KVM runs guests" }
-      : { name: "accelerator", status: "warn", detail: "KVM cannot run a guest here (tried): guests run under TCG, several times slower", fix: "on a machine with VT-x/AMD-V, load kvm_intel/kvm_amd and give access to /dev/kvm" };
+    const { decideAccel } = await import("../qemu/accel.js");
+    const d = await decideAccel(signal);
+    const booted = d.probes.map((p) => `${p.accel.toUpperCase()} ${p.ok ? "ok" : "failed"} in ${p.seconds} s`).join(", ");
+    const how = d.source === "forced" ? "" : ` [${d.source === "cache" ? `probed ${d.decidedAt}, cached` : d.source === "stall" ? `since ${d.decidedAt}` : "probed now"}${booted ? `; ${booted}` : ""}]`;
+    return d.accel === "kvm"
+      ? { name: "accelerator", status: "ok", detail: `KVM: ${d.reason}${how}` }
+      : { name: "accelerator", status: "warn", detail: `TCG (guests run several times slower): ${d.reason}${how}`, fix: "on a machine with VT-x/AMD-V, load kvm_intel/kvm_amd and give access to /dev/kvm" };
   } catch (e) {
     return { name: "accelerator", status: "fail", detail: `could not try QEMU: ${(e as Error).message}`, fix: "scripts/setup.sh installs qemu-system-x86" };
   }

@@ -1,5 +1,6 @@
 import type { HypervisorInventory, VmInventory } from "../inventory/model.js";
 import type { HardwareFamily } from "./families/family.js";
+import type { VmActivity } from "./stall.js";
 
 /**
  * What tiosa needs from a hypervisor. libvirt is the first implementation
@@ -96,8 +97,15 @@ export interface HypervisorDriver {
   stateReason(vm: string, signal?: AbortSignal): Promise<string>;
   /** Host-side names of a VM's disks (paths), to check they are released after Terminate. */
   diskSources(vm: string, signal?: AbortSignal): Promise<string[]>;
-  /** Redefines a VM the driver created for KVM to run under TCG (KVM present but unable to run it). */
-  redefineAsTcg(vm: string, signal?: AbortSignal): Promise<void>;
+  /**
+   * Redefines a VM the driver created for KVM to run under TCG (KVM present but unable to run
+   * it; `reason` says what was seen) and uses TCG for the rest of the run.
+   */
+  redefineAsTcg(vm: string, signal?: AbortSignal, reason?: string): Promise<void>;
+  /** Optional: how the hypervisor runs this VM (kvm or tcg), where it can tell; lets a stalled kvm guest be moved to TCG. */
+  accelOf?(vm: string, signal?: AbortSignal): Promise<"kvm" | "tcg" | null>;
+  /** Optional: the VM's vCPU time and I/O counters, to tell a stalled guest from a slow or idle one (see ./stall.ts). */
+  activity?(vm: string, signal?: AbortSignal): Promise<VmActivity | null>;
 
   /** Text the guest wrote to its first serial port so far (host side). */
   readSerialConsole(vm: string, signal?: AbortSignal): Promise<string>;

@@ -2,6 +2,10 @@ import { UserError, errorMessage } from "../errors.js";
 import type { GuestTransport } from "../guest/transport.js";
 import type { DefineVmSpec, HypervisorDriver, VmHandle } from "./driver.js";
 import { OpenSshTransport } from "./guest-ssh.js";
+import { kvmFallbackAllowed } from "../qemu/accel.js";
+import { KVM_STALL_MS, StallWatch } from "./stall.js";
+
+export { KVM_STALL_MS } from "./stall.js";
 
 /** Lines on a serial console that mean the guest will not come up by itself. */
 export const FATAL_CONSOLE = [
@@ -11,9 +15,6 @@ export const FATAL_CONSOLE = [
   /No bootable device.*/,
   /Boot failed: .*/,
 ];
-
-/** A kvm guest whose serial console stays empty this long is taken as KVM unable to run it. */
-export const KVM_SILENCE_MS = 30_000;
 
 /**
  * A guest whose agent answers (its OS runs) but whose SSH stays silent this long after that
@@ -58,6 +59,11 @@ export interface WaitResult {
   address: string;
   bootId: string;
   seconds: number;
+  /**
+   * Set when KVM stalled this guest and it was restarted under TCG: what was seen, for the
+   * step's evidence.
+   */
+  accelFallback?: string;
 }
 
 const sleep = (ms: number, signal?: AbortSignal) => new Promise<void>((res, rej) => {
@@ -66,47 +72,85 @@ const sleep = (ms: number, signal?: AbortSignal) => new Promise<void>((res, rej)
 });
 
 /**
+ * Restarts a stalled kvm VM under TCG, when the driver can (libvirt: redefine the domain as
+ * type qemu); the driver then uses TCG for the rest of the run. Null when it cannot.
+ */
+function defaultKvmFallback(driver: HypervisorDriver, vm: string, signal?: AbortSignal): ((reason: string) => Promise<void>) | undefined {
+  if (!driver.accelOf) return undefined;
+  return async (reason) => {
+    if ((await driver.accelOf!(vm, signal)) !== "kvm") throw new Error("not a kvm guest");
+    await driver.lifecycle(vm, "destroy", signal);
+    await driver.redefineAsTcg(vm, signal, reason);
+    await driver.lifecycle(vm, "start", signal);
+  };
+}
+
+/**
  * Waits until the guest answers over SSH, bounded by `timeoutMs`. Ends early, with the
- * console line as the reason, when the serial console shows the guest cannot boot, and
- * reports a KVM stall ("paused (unknown)": KVM present but unable to run the guest).
+ * console line as the reason, when the serial console shows the guest cannot boot. A kvm guest
+ * that KVM cannot run (the domain pauses with an internal error, or the guest stops making
+ * progress: see StallWatch) is restarted under TCG once, the budget starting again, and the
+ * result says so.
  */
 export async function waitForGuest(o: {
   driver: HypervisorDriver; vm: string; access: GuestAccess; timeoutMs: number; signal?: AbortSignal;
-  notBootId?: string; onKvmStall?: () => Promise<void>;
+  notBootId?: string;
+  /** What to do when KVM stalls the guest; default: redefine under TCG where the driver can (only kvm guests). */
+  onKvmStall?: (reason: string) => Promise<void>;
   /** Default AGENT_WITHOUT_SSH_MS. */
   agentWithoutSshMs?: number;
+  /** Default KVM_STALL_MS. */
+  stallMs?: number;
+  /** Time between polls; default 2 s. */
+  pollMs?: number;
+  /** How the guest is reached once it has an address; default OpenSSH. */
+  openTransport?: (host: string) => GuestTransport;
 }): Promise<WaitResult> {
   let start = Date.now();
   let lastError = "no address yet";
-  let stallChecked = false;
   let agentSince: number | null = null;
+  let accelFallback: string | undefined;
+  let onStall = o.onKvmStall ?? (kvmFallbackAllowed() ? defaultKvmFallback(o.driver, o.vm, o.signal) : undefined);
+  // Only a kvm guest can be stalled by KVM: ask once (a driver that cannot tell: the caller knows).
+  if (onStall && !o.onKvmStall && (await o.driver.accelOf!(o.vm, o.signal).catch(() => null)) !== "kvm") onStall = undefined;
+  let watch = onStall ? new StallWatch(o.stallMs ?? KVM_STALL_MS) : null;
+  const open = o.openTransport ?? ((host: string) => new OpenSshTransport({ user: o.access.user, host, port: o.access.port ?? 22, identityFile: o.access.identityFile }));
   while (Date.now() - start < o.timeoutMs) {
     const reason = await o.driver.stateReason(o.vm, o.signal);
-    // KVM that cannot run the guest shows either as "paused (unknown)" or as a guest that
-    // never writes a byte to its serial console (measured: GRUB prints nothing under the shim).
-    const silent = !stallChecked && o.onKvmStall && Date.now() - start > KVM_SILENCE_MS
-      && (await o.driver.readSerialConsole(o.vm).catch(() => "x")).length === 0;
-    if (silent) stallChecked = true;
-    if ((/^paused \((unknown|internal error|crashed)/.test(reason) || silent) && o.onKvmStall) {
-      await o.onKvmStall();
-      o = { ...o, onKvmStall: undefined };
+    const consoleRead = await o.driver.readSerialConsole(o.vm).then((t) => t, () => null);
+    const consoleText = consoleRead ?? "";
+    let stall: string | null = null;
+    if (onStall && /^paused \((unknown|internal error|crashed)/.test(reason)) stall = `the domain is ${reason}`;
+    else if (watch && /^running/.test(reason)) {
+      const agent = await o.driver.agentPing(o.vm, o.signal).catch(() => false);
+      const activity = o.driver.activity ? await o.driver.activity(o.vm, o.signal).catch(() => null) : null;
+      if (agent) agentSince ??= Date.now();
+      const v = watch.observe({ atMs: Date.now(), consoleBytes: consoleRead === null ? null : Buffer.byteLength(consoleRead, "latin1"), agentAnswered: agent, activity });
+      if (v.stalled) stall = v.reason;
+    }
+    if (stall && onStall) {
+      const last = consoleTail(consoleText, 2).split("\n").join(" | ");
+      accelFallback = `KVM stalled the guest (${stall}${last ? `; last console output: ${last}` : ""}); restarted under TCG after ${Math.round((Date.now() - start) / 1000)} s`;
+      await onStall(stall);
+      onStall = undefined;
+      watch = null;
       start = Date.now();
       continue;
     }
     if (/^(shut off|crashed)/.test(reason)) {
-      const tail = await o.driver.readSerialConsole(o.vm).catch(() => "");
-      throw new GuestNeverBootedError(`VM '${o.vm}' stopped while booting (${reason})`, fatalConsoleLine(tail), consoleTail(tail));
+      throw new GuestNeverBootedError(`VM '${o.vm}' stopped while booting (${reason})`, fatalConsoleLine(consoleText), consoleTail(consoleText));
     }
-    const consoleText = await o.driver.readSerialConsole(o.vm).catch(() => "");
     const fatal = fatalConsoleLine(consoleText);
     if (fatal) throw new GuestNeverBootedError(`VM '${o.vm}' did not boot: its serial console says "${fatal}"`, fatal, consoleTail(consoleText));
     const host = o.access.host ?? await o.driver.guestAddress(o.vm, o.signal).catch(() => null);
     if (host) {
-      const t = new OpenSshTransport({ user: o.access.user, host, port: o.access.port ?? 22, identityFile: o.access.identityFile });
+      const t = open(host);
       try {
         const r = await t.exec("cat /proc/sys/kernel/random/boot_id", { timeoutMs: 90_000, signal: o.signal });
         const bootId = r.stdout.trim();
-        if (r.code === 0 && bootId && bootId !== o.notBootId) return { transport: t, address: host, bootId, seconds: (Date.now() - start) / 1000 };
+        if (r.code === 0 && bootId && bootId !== o.notBootId) {
+          return { transport: t, address: host, bootId, seconds: (Date.now() - start) / 1000, ...(accelFallback ? { accelFallback } : {}) };
+        }
         lastError = r.code === 0 ? `guest still has boot id ${bootId}` : `ssh: ${r.stderr.trim().split("\n").pop() ?? "no answer"}`;
       } catch (e) {
         lastError = errorMessage(e);
@@ -121,13 +165,13 @@ export async function waitForGuest(o: {
         null, tail,
       );
     }
-    await sleep(2000, o.signal);
+    await sleep(o.pollMs ?? 2000, o.signal);
   }
   const text = await o.driver.readSerialConsole(o.vm).catch(() => "");
   const tail = consoleTail(text);
   const last = tail.split("\n").slice(-2).join(" | ");
   throw new GuestNeverBootedError(
-    `VM '${o.vm}' did not answer over SSH within ${Math.round(o.timeoutMs / 1000)} s (${lastError})${last ? `; last console output: ${last}` : ""}`,
+    `VM '${o.vm}' did not answer over SSH within ${Math.round(o.timeoutMs / 1000)} s (${lastError})${last ? `; last console output: ${last}` : ""}${accelFallback ? ` (${accelFallback})` : ""}`,
     fatalConsoleLine(text), tail,
   );
 }
@@ -141,14 +185,7 @@ export async function launchVm(o: {
 }): Promise<{ handle: VmHandle; wait: WaitResult }> {
   const handle = await o.driver.defineVm(o.spec, o.signal);
   await o.driver.lifecycle(handle.name, "start", o.signal);
-  const wait = await waitForGuest({
-    driver: o.driver, vm: handle.name, access: o.access, timeoutMs: o.timeoutMs ?? 180_000, signal: o.signal,
-    onKvmStall: handle.accel === "kvm" ? async () => {
-      await o.driver.lifecycle(handle.name, "destroy", o.signal);
-      await o.driver.redefineAsTcg(handle.name, o.signal);
-      handle.accel = "tcg";
-      await o.driver.lifecycle(handle.name, "start", o.signal);
-    } : undefined,
-  });
+  const wait = await waitForGuest({ driver: o.driver, vm: handle.name, access: o.access, timeoutMs: o.timeoutMs ?? 180_000, signal: o.signal });
+  if (wait.accelFallback) handle.accel = "tcg";
   return { handle, wait };
 }

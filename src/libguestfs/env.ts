@@ -1,7 +1,7 @@
 import { access, readdir } from "node:fs/promises";
 import { UserError } from "../errors.js";
-import { detectAccel } from "../qemu/accel.js";
-import { haveCommand } from "../util/exec.js";
+import { detectAccel, kvmFallbackAllowed, markKvmUnusable } from "../qemu/accel.js";
+import { haveCommand, run } from "../util/exec.js";
 
 /**
  * libguestfs runs guest file systems in its own small appliance VM, never in the host
@@ -36,9 +36,38 @@ export async function guestfsSupport(opts: { tcg: boolean }): Promise<{ ok: true
 
 /** Like guestfsSupport, deciding TCG by the accelerator probe; a UserError when it cannot run. */
 export async function libguestfsEnv(signal?: AbortSignal): Promise<NodeJS.ProcessEnv> {
-  const s = await guestfsSupport({ tcg: (await detectAccel(signal)) === "tcg" });
+  let s = await guestfsSupport({ tcg: (await detectAccel(signal)) === "tcg" });
   if (!s.ok) throw new UserError(s.reason, "install libguestfs-tools and linux-image-amd64 (scripts/setup.sh does)");
+  if (s.setup.env.LIBGUESTFS_BACKEND_SETTINGS === undefined && kvmFallbackAllowed()) {
+    const stalled = await applianceStallsUnderKvm(s.setup.env, signal);
+    if (stalled) {
+      await markKvmUnusable(stalled);
+      s = { ok: true, setup: { ...s.setup, env: { ...s.setup.env, LIBGUESTFS_BACKEND_SETTINGS: "force_tcg" } } };
+    }
+  }
   return s.setup.env;
+}
+
+/** Real KVM starts the appliance in seconds; supermin may first build it (a minute on a slow disk). */
+const APPLIANCE_KVM_DEADLINE_MS = 180_000;
+let applianceCheck: Promise<string | null> | undefined;
+
+/**
+ * Where the probe chose KVM, the appliance is started once per process under KVM before any
+ * real work: null when it runs, else what went wrong (then TCG for the rest of the run, as for
+ * a stalled guest). Its own kernel is the probe's, so this rarely differs; it is the same
+ * fallback guests get.
+ */
+function applianceStallsUnderKvm(env: NodeJS.ProcessEnv, signal?: AbortSignal): Promise<string | null> {
+  applianceCheck ??= (async () => {
+    const r = await run("guestfish", ["-a", "/dev/null", "run"], { env, timeoutMs: APPLIANCE_KVM_DEADLINE_MS, signal });
+    if (r.code === 0) return null;
+    return r.timedOut
+      ? `libguestfs' appliance did not start under KVM within ${APPLIANCE_KVM_DEADLINE_MS / 1000} s`
+      : `libguestfs' appliance failed under KVM: ${r.stderr.trim().split("\n").pop() ?? `exit ${r.code}`}`;
+  })();
+  applianceCheck.catch(() => { applianceCheck = undefined; });
+  return applianceCheck;
 }
 
 /** A guestfish string argument: double-quoted with its escapes. */

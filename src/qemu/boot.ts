@@ -5,7 +5,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { UserError } from "../errors.js";
 import { haveCommand, run } from "../util/exec.js";
-import { detectAccel, type Accel } from "./accel.js";
+import { detectAccel, kvmFallbackAllowed, markKvmUnusable, type Accel } from "./accel.js";
+import { KVM_STALL_MS, StallWatch } from "../hypervisor/stall.js";
 import { HARDWARE, isHardwareName, type HardwareName } from "./hardware.js";
 import { processAlive } from "../util/process.js";
 import { makeOwnedTempDir, sweepStaleOwnedDirs } from "../util/owned-dir.js";
@@ -51,6 +52,8 @@ export interface BootedGuest {
   agentSocket?: string;
   /** Milliseconds from QEMU start to the SSH banner (undefined with waitForSsh=false). */
   sshReadyMs?: number;
+  /** Set when KVM stalled the guest and it was booted again under TCG: what was seen. */
+  accelFallback?: string;
   /** Current console log text. */
   console(): Promise<string>;
   /** Kills QEMU and removes the temp dir; safe to call twice. */
@@ -149,6 +152,31 @@ export async function bootImage(opts: BootOptions): Promise<BootedGuest> {
   const hardware = opts.hardware ?? "virtio";
   if (!isHardwareName(hardware)) throw new UserError(`hardware '${hardware}' is unknown; known: ${Object.keys(HARDWARE).join(", ")}`);
   const accel = opts.accel ?? (await detectAccel(opts.signal));
+  // A kvm boot chosen by the probe (not by the caller or TIOSA_ACCEL) falls back to TCG if it stalls.
+  const watchStall = accel === "kvm" && opts.accel === undefined && opts.waitForSsh !== false && kvmFallbackAllowed();
+  try {
+    return await bootImageUnder(opts, hardware, accel, watchStall);
+  } catch (e) {
+    if (!(e instanceof KvmStalledError)) throw e;
+    await markKvmUnusable(`booting '${opts.disk}': ${e.message}`);
+    const g = await bootImageUnder(opts, hardware, "tcg", false);
+    g.accelFallback = `KVM stalled the guest (${e.message}); booted again under TCG`;
+    return g;
+  }
+}
+
+class KvmStalledError extends Error {}
+
+/** CPU time (user + system) of a local process in ms, from /proc; null when it is gone. */
+async function processCpuMs(pid: number): Promise<number | null> {
+  const stat = await readFile(`/proc/${pid}/stat`, "utf8").catch(() => null);
+  if (!stat) return null;
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  // Fields 14 and 15 (utime, stime) are the 12th and 13th after the command name; clock ticks (100 Hz on Linux).
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+async function bootImageUnder(opts: BootOptions, hardware: HardwareName, accel: Accel, watchStall: boolean): Promise<BootedGuest> {
   await sweepStaleBootDirs(tmpdir());
   // Whose dir this is: a later boot removes it if this process died without stop() (SIGKILL).
   const dir = await makeOwnedTempDir(BOOT_DIR_PREFIX);
@@ -222,8 +250,20 @@ export async function bootImage(opts: BootOptions): Promise<BootedGuest> {
     if (opts.waitForSsh === false) return guest;
 
     const deadline = start + (opts.timeoutMs ?? 180_000);
+    // QEMU's own CPU time stands for the vCPU's: a stalled kernel keeps it busy, an idle guest does not.
+    const watch = watchStall ? new StallWatch(KVM_STALL_MS) : null;
     for (;;) {
       if (opts.signal?.aborted) throw opts.signal.reason ?? new Error("aborted");
+      if (watch) {
+        const cpu = await processCpuMs(child!.pid!);
+        const text = await readConsole();
+        const v = watch.observe({ atMs: Date.now(), consoleBytes: Buffer.byteLength(text), agentAnswered: false, activity: cpu === null ? null : { cpuTimeMs: cpu, ioOps: 0 } });
+        if (v.stalled) {
+          const last = tail(text, 2).replace(/\r/g, "").split("\n").filter((l) => l.trim()).join(" | ");
+          await stop();
+          throw new KvmStalledError(`${v.reason}${last ? `; last console output: ${last}` : ""}`);
+        }
+      }
       if (exitInfo !== undefined) {
         throw new Error(`guest from '${opts.disk}' stopped before SSH answered (qemu ${exitInfo}): ${stderr.trim()}\n--- console (last lines) ---\n${tail(await readConsole())}`);
       }

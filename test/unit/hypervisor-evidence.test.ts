@@ -2,7 +2,6 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { deflateSync } from "node:zlib";
 import { pngStats } from "../../src/hypervisor/png.js";
-import { accelProbeSector, PROBE_MARKER } from "../../src/hypervisor/accel-probe.js";
 
 function crcTable(): number[] {
   const t: number[] = [];
@@ -48,11 +47,4 @@ test("text on a console (some light pixels) is not blank, whatever the row filte
 
 test("a file that is not a PNG is refused", () => {
   assert.throws(() => pngStats(Buffer.from("P6\n1 1\n255\n\0\0\0")), /not a PNG/);
-});
-
-test("the accelerator probe is a bootable sector that carries its marker", () => {
-  const s = accelProbeSector();
-  assert.equal(s.length, 512);
-  assert.deepEqual([s[510], s[511]], [0x55, 0xaa]);
-  assert.ok(s.includes(Buffer.from(PROBE_MARKER, "latin1")));
 });

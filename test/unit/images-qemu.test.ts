@@ -2,7 +2,6 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createServer } from "node:net";
 import { qemuArgs, HARDWARE, isHardwareName, sshBanner, freePort } from "../../src/qemu/index.js";
-import { accelProbeSector, acceleratorRunsBootloaders } from "../../src/qemu/accel.js";
 import { sweepStaleBootDirs } from "../../src/qemu/boot.js";
 
 const base = { disk: "/img/d.qcow2", format: "qcow2", memoryMiB: 512, cpus: 1, accel: "tcg" as const, snapshot: true, sshPort: 2222, consoleLog: "/t/c.log", qmpSocket: "/t/q.sock" };
@@ -50,17 +49,6 @@ test("each hardware set puts the NIC in slot 3 (virtio: behind a root port there
 test("the guest agent port is only added when asked for", () => {
   assert.ok(!qemuArgs({ ...base, hardware: "virtio" }).some((x) => /guest_agent/.test(x)));
   assert.ok(qemuArgs({ ...base, hardware: "virtio", agentSocket: "/t/a.sock" }).some((x) => /org\.qemu\.guest_agent\.0/.test(x)));
-});
-
-test("the KVM probe is a valid boot sector", () => {
-  const s = accelProbeSector();
-  assert.equal(s.length, 512);
-  assert.equal(s[510], 0x55);
-  assert.equal(s[511], 0xaa);
-});
-
-test("the accelerator probe runs to its marker under TCG (so a silent KVM means KVM cannot run guests)", async () => {
-  assert.equal(await acceleratorRunsBootloaders("tcg"), true);
 });
 
 test("an SSH banner is told apart from a port that accepts and says nothing", async () => {

@@ -133,7 +133,7 @@ export async function runCase(rc: RunContext, job: CaseJob, o: { source: Libvirt
       try {
         const w = await waitForGuest({ driver: o.target, vm: target, access, timeoutMs: job.steps.find((s) => s.no === 9)!.timeoutSeconds * 1000, signal });
         tctx.guest = w.transport;
-        return { detail: `running; the guest answers over SSH at ${w.address} (boot id ${w.bootId})` };
+        return { detail: `running; the guest answers over SSH at ${w.address} (boot id ${w.bootId})${w.accelFallback ? `; ${w.accelFallback}` : ""}` };
       } catch (e) {
         if (signal.aborted) throw e;
         const seen = await observeGuest(o.target, target);

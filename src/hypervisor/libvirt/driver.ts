@@ -6,7 +6,8 @@ import { UserError, errorMessage } from "../../errors.js";
 import { runOk } from "../../util/exec.js";
 import { parseLibvirtDomainXml, parseXmlTree, tiosaRunIdOf } from "../../descriptors/libvirt-xml.js";
 import type { HypervisorInventory, VmInventory } from "../../inventory/model.js";
-import { detectGuestAccel } from "../accel-probe.js";
+import { detectAccel, kvmFallbackAllowed, markKvmUnusable } from "../../qemu/accel.js";
+import type { VmActivity } from "../stall.js";
 import {
   TIOSA_PREFIX, type AttachedDisk, type CleanupReport, type DefineVmSpec, type HypervisorDriver,
   type HypervisorInfo, type LifecycleOp, type VmHandle, type VmState,
@@ -15,7 +16,7 @@ import { Virsh, VirshError, CONNECT_TIMEOUT_MS } from "./virsh.js";
 import { buildAttachDiskXml, buildDomainXml, buildFixedSubnetNetworkXml, buildNetworkXml, fitDomainXmlToHost, targetName } from "./domain-xml.js";
 import type { FixedGuestNetwork } from "../../images/recipe.js";
 import {
-  parseBlkInfo, parseDhcpLeases, parseDomIfAddr, parseDomState, parseKeyValues, parseNames, parseStatLines, parseVersion,
+  parseBlkInfo, parseDhcpLeases, parseDomIfAddr, parseDomState, parseDomStatsActivity, parseKeyValues, parseNames, parseStatLines, parseVersion,
 } from "./parse.js";
 
 const OPS: Record<LifecycleOp, string[]> = {
@@ -112,8 +113,8 @@ export class LibvirtDriver implements HypervisorDriver {
   }
 
   /**
-   * kvm only where it really runs guests. Local: a boot probe (../accel-probe.ts) plus a
-   * fallback to TCG when a kvm domain stalls (see startObserved). Remote: KVM if the remote
+   * kvm only where it really runs guests. Local: a kernel-boot probe (src/qemu/accel.ts) plus a
+   * fallback to TCG when a kvm domain stalls (waitForGuest, ../stall.ts). Remote: KVM if the remote
    * libvirt offers it, with the same fallback.
    */
   async accel(signal?: AbortSignal): Promise<"kvm" | "tcg"> {
@@ -121,7 +122,7 @@ export class LibvirtDriver implements HypervisorDriver {
     const forced = process.env.TIOSA_ACCEL;
     if (forced === "kvm" || forced === "tcg") return (this.accelChoice = forced);
     if (this.local && this.uri.startsWith("qemu")) {
-      this.accelChoice = await detectGuestAccel(signal);
+      this.accelChoice = await detectAccel(signal);
     } else {
       // Remote: no emulator to boot a probe with, so ask libvirt. A /dev/kvm without the
       // CPU's virtualization extensions (vmx/svm) is the kind of shim that cannot run guests.
@@ -132,9 +133,15 @@ export class LibvirtDriver implements HypervisorDriver {
     return this.accelChoice;
   }
 
-  /** Marks KVM unusable for the rest of this run (a kvm guest stalled) and says so. */
-  fallBackToTcg(): void {
+  /**
+   * Marks KVM unusable for the rest of this run (a kvm guest stalled). On the local host the
+   * whole process (images, libguestfs appliances) and, through the probe's cache, the next
+   * runs follow; a remote host's choice stays with this driver.
+   */
+  async fallBackToTcg(reason: string): Promise<void> {
     this.accelChoice = "tcg";
+    if (this.info) this.info.accel = "tcg";
+    if (this.local && kvmFallbackAllowed()) await markKvmUnusable(reason);
   }
 
   async listVms(signal?: AbortSignal): Promise<string[]> {
@@ -342,13 +349,24 @@ export class LibvirtDriver implements HypervisorDriver {
   }
 
   /** Rewrites a tiosa domain from kvm to qemu (TCG) type, for the stalled-KVM fallback. */
-  async redefineAsTcg(vm: string, signal?: AbortSignal): Promise<void> {
+  async redefineAsTcg(vm: string, signal?: AbortSignal, reason?: string): Promise<void> {
     const xml = await this.domainXml(vm, signal, true);
     const file = join(await this.staging(), `${vm}-tcg.xml`);
     // One place rewrites kvm to qemu (TCG): the same fit a foreign domain gets (fitToHost).
     await writeFile(file, fitDomainXmlToHost(xml, { accel: "tcg", vhostVsock: null }).xml);
     await this.virsh.ok(["define", file], { signal });
-    this.fallBackToTcg();
+    await this.fallBackToTcg(reason ?? `domain '${vm}' stalled under KVM`);
+  }
+
+  /** The domain's type: kvm, or qemu (TCG). */
+  async accelOf(vm: string, signal?: AbortSignal): Promise<"kvm" | "tcg" | null> {
+    const type = /<domain[^>]*\stype=['"](\w+)['"]/.exec(await this.domainXml(vm, signal, true))?.[1];
+    return type === "kvm" ? "kvm" : type === "qemu" ? "tcg" : null;
+  }
+
+  async activity(vm: string, signal?: AbortSignal): Promise<VmActivity | null> {
+    const r = await this.virsh.raw(["domstats", "--vcpu", "--block", "--interface", "--", vm], { signal, timeoutMs: 15_000 });
+    return r.code === 0 ? parseDomStatsActivity(r.stdout) : null;
   }
 
   /**

@@ -74,3 +74,21 @@ export function parseDomState(text: string): string {
 export function parseNames(text: string): string[] {
   return text.split("\n").map((s) => s.trim()).filter(Boolean);
 }
+
+/**
+ * `virsh domstats --vcpu --block --interface DOM`: "  vcpu.0.time=123" lines. vCPU time (ns)
+ * summed over vCPUs, and disk requests plus network packets summed over devices: enough to
+ * tell a busy guest that does nothing outward (a stalled kernel) from one at work.
+ */
+export function parseDomStatsActivity(text: string): { cpuTimeMs: number; ioOps: number } | null {
+  let cpuNs = 0, io = 0, seen = false;
+  for (const line of text.split("\n")) {
+    const m = /^\s*([a-z]+)\.(\d+)\.([a-z_.]+)=(\d+)\s*$/.exec(line);
+    if (!m) continue;
+    const [, group, , field, value] = m;
+    if (group === "vcpu" && field === "time") { cpuNs += Number(value); seen = true; }
+    else if (group === "block" && (field === "rd.reqs" || field === "wr.reqs")) io += Number(value);
+    else if (group === "net" && (field === "rx.pkts" || field === "tx.pkts")) io += Number(value);
+  }
+  return seen ? { cpuTimeMs: cpuNs / 1e6, ioOps: io } : null;
+}

@@ -8,15 +8,18 @@ export async function testLaunch(ctx: HypervisorTestContext): Promise<Results> {
   try {
     let state = await ctx.driver.state(ctx.vm, ctx.signal);
     const started = state !== "running";
+    let fallback = "";
     if (started) {
       await ctx.driver.lifecycle(ctx.vm, state === "paused" ? "unpause" : "start", ctx.signal);
       const w = await waitForGuest({ driver: ctx.driver, vm: ctx.vm, access: ctx.access, timeoutMs: ctx.bootTimeoutMs, signal: ctx.signal });
       ctx.guest = w.transport;
+      // Evidence that this boot ran under TCG after KVM stalled it (the hypervisor's doing, not the guest's).
+      if (w.accelFallback) fallback = `; ${w.accelFallback}`;
       state = await ctx.driver.state(ctx.vm, ctx.signal);
     }
     const bootId = (await guestRun(ctx, BOOT_ID)).trim();
-    if (state !== "running") return { "1.1.a": failed(`hypervisor says '${state}' although the guest answered`, t) };
-    return { "1.1.a": ok(`${started ? "started; " : ""}hypervisor state running; guest answered over ${ctx.guest.label} with boot_id ${bootId}`, t) };
+    if (state !== "running") return { "1.1.a": failed(`hypervisor says '${state}' although the guest answered${fallback}`, t) };
+    return { "1.1.a": ok(`${started ? "started; " : ""}hypervisor state running; guest answered over ${ctx.guest.label} with boot_id ${bootId}${fallback}`, t) };
   } catch (e) {
     return { "1.1.a": failed(`launch: ${errorMessage(e)}`, t) };
   }
