@@ -2,6 +2,9 @@ import { parseDocument, LineCounter, isMap, isSeq, type Node as YamlNode, type D
 import type { z } from "zod";
 import { UserError } from "../errors.js";
 
+/** Alias expansions a campaign or rules file may make (the yaml package's resource-exhaustion guard). */
+export const MAX_ALIAS_COUNT = 100;
+
 /**
  * A YAML document that remembers where each value came from, so that every error about
  * a campaign or rules file names the file and the line.
@@ -21,7 +24,15 @@ export class YamlSource {
   }
 
   toJS(): unknown {
-    return this.doc.toJS({ maxAliasCount: 100 }) ?? {};
+    try {
+      return this.doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) ?? {};
+    } catch (e) {
+      // The yaml package stops an alias "bomb" (aliases of aliases expanding exponentially): bad input, not a fault.
+      if (e instanceof ReferenceError && /alias/i.test(e.message)) {
+        throw this.error(undefined, `its YAML aliases (*name) expand beyond tiosa's limit of ${MAX_ALIAS_COUNT} alias expansions per document; write the values out, or use fewer aliases`);
+      }
+      throw e;
+    }
   }
 
   /** The line of the value at `path` (or of the nearest enclosing value that exists). */

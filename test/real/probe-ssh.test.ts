@@ -157,6 +157,13 @@ test("tiosa probe: JSON guest object on stdout; exit 2 naming host and port when
   const g = GuestState.parse(JSON.parse(out.join("")));
   assert.equal(g.remoteShell?.listening, true);
 
+  // Without --shell-port, 2.3.j checks the port the probe connected to (the test sshd is not on 22).
+  out.length = 0;
+  assert.equal(await main(["probe", `ssh://root@127.0.0.1:${sshd.port}`, "--identity", sshd.clientKey, "--known-hosts", sshd.knownHosts, "--no-user-ops", "--icmp-private", "none", "--format", "json"], io), 0, err.join("\n"));
+  const byUrl = GuestState.parse(JSON.parse(out.join("")));
+  assert.equal(byUrl.remoteShell?.port, sshd.port);
+  assert.equal(byUrl.remoteShell?.listening, true);
+
   const closed = sshd.port === 65535 ? 65534 : sshd.port + 1;
   err.length = 0;
   assert.equal(await main(["probe", `ssh://root@127.0.0.1:${closed}`, "--identity", sshd.clientKey, "--known-hosts", sshd.knownHosts], io), 2);

@@ -4,6 +4,7 @@ import { renderTable } from "../../util/table.js";
 import type { GuestState } from "../../snapshot/schema.js";
 import { captureGuest } from "../../guest/capture.js";
 import { openTransport } from "../../guest/connect.js";
+import { parseSshTarget } from "../../guest/transports/ssh.js";
 import { resolveCaptureOptions, notRequestedTests, type AppCheckSpec, type CaptureOptions } from "../../guest/options.js";
 
 export const probeCommand: Command = {
@@ -35,7 +36,8 @@ export const probeCommand: Command = {
     const [target, ...extra] = ctx.positionals;
     if (!target) throw new UserError("probe: give a TARGET, e.g. ssh://root@10.0.0.5 or qga+libvirt://vm1");
     if (extra.length) throw new UserError(`probe: unexpected argument '${extra[0]}' (one TARGET only)`);
-    const opts = captureOptionsFromCli(ctx);
+    // 2.3.j checks the remote shell on the port tiosa reached it on (ssh://host:2222), unless --shell-port says otherwise.
+    const opts = captureOptionsFromCli(ctx, target.startsWith("ssh://") ? parseSshTarget(target).port : 22);
     const timeoutS = opts.timeoutMs / 1000;
     const { transport, fellBack } = await openTransport(target, {
       identityFile: str(ctx, "identity"),
@@ -81,7 +83,7 @@ function int(s: string, what: string): number {
   return Number(s);
 }
 
-export function captureOptionsFromCli(ctx: CommandContext): CaptureOptions {
+export function captureOptionsFromCli(ctx: CommandContext, defaultShellPort = 22): CaptureOptions {
   const apps: AppCheckSpec[] = [];
   const byName = (name: string, opt: string) => {
     const a = apps.find((x) => x.name === name);
@@ -129,7 +131,7 @@ export function captureOptionsFromCli(ctx: CommandContext): CaptureOptions {
     rdnsPrivate: rdns("rdns-private"),
     rdnsPublic: rdns("rdns-public"),
     shellProcess: str(ctx, "shell-process") ?? "sshd",
-    shellPort: shellPort === undefined ? 22 : int(shellPort, "--shell-port"),
+    shellPort: shellPort === undefined ? defaultShellPort : int(shellPort, "--shell-port"),
     apps,
     userOps: ctx.options["no-user-ops"] !== true,
     timeoutMs: timeout === undefined ? 60_000 : Math.round(positive(timeout) * 1000),
