@@ -22,8 +22,8 @@ export async function readTextFile(path: string, what: string, maxBytes = MAX_IN
   try {
     const st = await fh.stat();
     if (!st.isFile()) {
-      const kind = st.isDirectory() ? "a directory" : st.isFIFO() ? "a FIFO (named pipe)" : st.isSocket() ? "a socket" : st.isCharacterDevice() || st.isBlockDevice() ? "a device" : "not a regular file";
-      throw new UserError(`${what} '${path}': ${kind}; tiosa reads ${what}s from regular files only`);
+      const kind = st.isDirectory() ? "a directory" : st.isFIFO() ? "a FIFO (named pipe)" : st.isSocket() ? "a socket" : st.isCharacterDevice() || st.isBlockDevice() ? "a device" : "something else";
+      throw new UserError(`${what} '${path}': ${kind}, not a regular file; tiosa reads ${what}s from regular files only`);
     }
     if (st.size > maxBytes) {
       throw new UserError(`${what} '${path}': ${st.size} bytes is over the ${maxBytes}-byte limit for this kind of file`);

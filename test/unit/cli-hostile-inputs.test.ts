@@ -57,7 +57,7 @@ describe("hostile campaign, rules and snapshot files", () => {
   });
 
   it("a FIFO given as a campaign, rules or snapshot file is refused at once instead of blocking", async () => {
-    refused(await tiosa("run", f("campaign.fifo"), "--plan"), "campaign.fifo", /a FIFO \(named pipe\); tiosa reads campaign files from regular files only/);
+    refused(await tiosa("run", f("campaign.fifo"), "--plan"), "campaign.fifo", /a FIFO \(named pipe\), not a regular file; tiosa reads campaign files from regular files only/);
     refused(await tiosa("compare", f("src.json"), f("src.json"), "--rules", f("rules.fifo")), "rules.fifo", /a FIFO/);
     refused(await tiosa("compare", f("snapshot.fifo"), f("src.json")), "snapshot.fifo", /a FIFO/);
   });
