@@ -5,7 +5,7 @@ import { parseLibvirtDomainXml } from "./libvirt-xml.js";
 import { looksLikeTar, openOva, type OvaOptions } from "./ova.js";
 import { parseOvf, type OvfDocument } from "./ovf-read.js";
 import { looksLikeVmx, parseVmx } from "./vmx.js";
-import { decodeDescriptorText } from "./xml-text.js";
+import { decodeDescriptorText, xmlProlog } from "./xml-text.js";
 
 export type DescriptorKind = "libvirt-xml" | "ovf" | "ova" | "vmx";
 
@@ -63,16 +63,15 @@ export function sniff(bytes: Buffer): { kind: DescriptorKind | "unknown"; looked
     return { kind: "unknown", lookedLike: "binary data" };
   }
   const { text } = decodeDescriptorText(bytes.subarray(0, 64 * 1024));
-  const body = text.replace(/^\s*<\?xml[^>]*\?>/, "").replace(/<!--[\s\S]*?-->/g, "").replace(/<!DOCTYPE[^>]*>/i, "");
-  const root = /^\s*<([A-Za-z_][\w.-]*:)?([A-Za-z_][\w.-]*)/.exec(body);
+  const root = xmlProlog(text).root;
   if (root) {
-    const name = root[2]!;
-    if (name === "Envelope") return { kind: "ovf", lookedLike: "OVF" };
-    if (name === "domain") return { kind: "libvirt-xml", lookedLike: "libvirt domain XML" };
-    return { kind: "unknown", lookedLike: `XML with root element <${root[1] ?? ""}${name}>` };
+    if (root.name === "Envelope") return { kind: "ovf", lookedLike: "OVF" };
+    if (root.name === "domain") return { kind: "libvirt-xml", lookedLike: "libvirt domain XML" };
+    return { kind: "unknown", lookedLike: `XML with root element <${root.prefix ?? ""}${root.name}>` };
   }
-  if (/^\s*(SHA1|SHA256|SHA512)\s*\(.+\)\s*=\s*[0-9a-f]+\s*$/im.test(text)) return { kind: "unknown", lookedLike: "an OVF manifest (.mf: digest lines), not a descriptor" };
-  if (/^\s*#\s*Disk DescriptorFile/im.test(text)) return { kind: "unknown", lookedLike: "a VMDK disk descriptor, not a VM descriptor" };
+  // [ \t]* rather than \s* after ^ in multi-line patterns: \s* would run across newlines from every line start (quadratic in blank lines).
+  if (/^[ \t]*(SHA1|SHA256|SHA512)[ \t]*\(.+\)[ \t]*=[ \t]*[0-9a-f]+[ \t\r]*$/im.test(text)) return { kind: "unknown", lookedLike: "an OVF manifest (.mf: digest lines), not a descriptor" };
+  if (/^[ \t]*#[ \t]*Disk DescriptorFile/im.test(text)) return { kind: "unknown", lookedLike: "a VMDK disk descriptor, not a VM descriptor" };
   if (looksLikeVmx(text)) return { kind: "vmx", lookedLike: "VMX" };
   if (text.trim() === "") return { kind: "unknown", lookedLike: "an empty file" };
   const first = text.trim().split(/\r?\n/)[0]!.slice(0, 60);

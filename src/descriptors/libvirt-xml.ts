@@ -1,6 +1,7 @@
 import { XMLParser } from "fast-xml-parser";
-import { UserError, errorMessage } from "../errors.js";
+import { UserError } from "../errors.js";
 import type { DiskInventory, NicInventory, VmInventory } from "../inventory/model.js";
+import { XML_ENTITY_OPTIONS, XML_LIMITS, xmlParseError } from "./xml-text.js";
 
 /**
  * libvirt domain XML (`virsh dumpxml`, virt-install --print-xml, libvirt's own test data)
@@ -23,7 +24,8 @@ const parser = new XMLParser({
   parseTagValue: false,
   parseAttributeValue: false,
   trimValues: true,
-  processEntities: true,
+  processEntities: XML_ENTITY_OPTIONS,
+  maxNestedTags: XML_LIMITS.maxNestedTags,
   isArray: (_name, jpath) => ALWAYS_ARRAY.has(String(jpath)),
 });
 
@@ -34,7 +36,7 @@ export function parseXmlTree(xml: string, origin: string): Node {
   try {
     return parser.parse(text, true) as Node;
   } catch (e) {
-    throw new UserError(`${origin}: not well-formed XML (${errorMessage(e)})`);
+    throw xmlParseError(origin, e);
   }
 }
 
