@@ -1,5 +1,6 @@
 import { UserError } from "../errors.js";
 import { VmInventory, type DiskInventory, type NicInventory } from "../inventory/model.js";
+import { CPU_TOPOLOGY, MEMORY_BYTES, VCPU_COUNT, readBytes, readCount } from "./limits.js";
 
 /**
  * VMware .vmx reader. A .vmx is `key = "value"` lines; keys are case-insensitive
@@ -54,15 +55,12 @@ export function parseVmx(text: string, origin: string): VmInventory {
   const lowerCased = [...text.matchAll(/^\s*(memsize|guestos|displayname|firmware)\s*=/gm)].map((m) => m[1]);
   if (lowerCased.some((k) => k !== "firmware")) notes.push(`lower-case keys (${lowerCased.join(", ")}); keys are read case-insensitively`);
 
-  const num = (k: string): number | null => {
-    const v = e.get(k);
-    return v !== undefined && /^\d+$/.test(v.trim()) ? Number(v.trim()) : null;
-  };
-
-  const cpuCount = num("numvcpus") ?? 1;
+  // VMware reads these as whole numbers and refuses to power on otherwise; so do we, with the range.
+  const at = (field: string) => ({ origin, field });
+  const cpuCount = readCount(e.get("numvcpus"), VCPU_COUNT, at("numvcpus")) ?? 1;
   if (!e.has("numvcpus")) notes.push("numvcpus absent: VMware's default of 1 vCPU");
-  const coresPerSocket = num("cpuid.corespersocket");
-  const memMiB = num("memsize");
+  const coresPerSocket = readCount(e.get("cpuid.corespersocket"), CPU_TOPOLOGY, at("cpuid.coresPerSocket"));
+  const memoryBytes = readBytes(e.get("memsize"), 2 ** 20, "MiB", MEMORY_BYTES, at("memsize"));
   const firmwareRaw = e.get("firmware");
   const firmware: VmInventory["firmware"] = firmwareRaw === undefined ? "bios" : /efi/i.test(firmwareRaw) ? "uefi" : "bios";
 
@@ -138,7 +136,7 @@ export function parseVmx(text: string, origin: string): VmInventory {
   return VmInventory.parse({
     name: e.get("displayname") ?? origin.replace(/^.*\//, "").replace(/\.vmx$/i, ""),
     uuid, origin: "vmx", hypervisorType: "vmware", state: null,
-    memoryBytes: memMiB !== null ? memMiB * 2 ** 20 : null,
+    memoryBytes,
     cpu: { count: cpuCount, cores: coresPerSocket, sockets: coresPerSocket ? Math.max(1, Math.floor(cpuCount / coresPerSocket)) : null },
     firmware, machine: hw ? `vmx-${hw.padStart(2, "0")}` : null, osType: e.get("guestos") ?? null,
     disks, nics, notes,
