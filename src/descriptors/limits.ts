@@ -26,7 +26,7 @@ import { UserError } from "../errors.js";
 export interface NumberRange {
   min: number;
   max: number;
-  /** "vCPUs", "bytes": the unit the range counts in, used in messages. */
+  /** What the range counts, for messages: things (vCPUs, sockets) or bytes. */
   unit: "count" | "bytes";
 }
 
@@ -37,11 +37,11 @@ export const DISK_BYTES: NumberRange = { min: 0, max: Number.MAX_SAFE_INTEGER, u
 
 /**
  * Largest files read whole into memory, by kind. A .vmx is a few KB (the biggest in the
- * corpus is 5 KB; a VM with every device slot used stays under 100 KB), so 1 MiB leaves
- * room for any real one while refusing a file that is something else. OVF descriptors
- * carry EULAs and vApps of many VMs (the largest we have seen is about 1 MiB), hence
- * 16 MiB, the same bound the OVA reader applies to the descriptor entry; libvirt domain
- * XML shares it.
+ * shared corpus is 6 KB; even every device slot VMware allows, fully described, stays
+ * far under 1 MiB), so 1 MiB leaves room for any real one while refusing a file that is
+ * something else. OVF descriptors carry EULAs and vApps of many VMs (the corpus's largest
+ * is 20 KB, but EULA-heavy appliances reach hundreds of KB), hence 16 MiB, the same bound
+ * the OVA reader applies to its descriptor entry; libvirt domain XML shares it.
  */
 export const MAX_VMX_BYTES = 2 ** 20;
 export const MAX_XML_DESCRIPTOR_BYTES = 16 * 2 ** 20;
