@@ -1,36 +1,38 @@
-import { open, readFile, stat } from "node:fs/promises";
 import { UserError } from "../errors.js";
 import { HypervisorInventory, type VmInventory } from "../inventory/model.js";
+import { openRegularFile, readAtMost } from "./file-input.js";
 import { parseLibvirtDomainXml } from "./libvirt-xml.js";
+import { MAX_VMX_BYTES, MAX_XML_DESCRIPTOR_BYTES, checkFileSize } from "./limits.js";
 import { looksLikeTar, openOva, type OvaOptions } from "./ova.js";
 import { parseOvf, type OvfDocument } from "./ovf-read.js";
 import { looksLikeVmx, parseVmx } from "./vmx.js";
-import { decodeDescriptorText } from "./xml-text.js";
+import { decodeDescriptorText, xmlProlog } from "./xml-text.js";
 
 export type DescriptorKind = "libvirt-xml" | "ovf" | "ova" | "vmx";
 
 export interface ReadDescriptorOptions extends OvaOptions {}
 
-const MAX_TEXT_DESCRIPTOR = 16 * 2 ** 20;
-
 /**
  * Reads any VM descriptor file into the inventory model, deciding what it is by its
  * content (a renamed .ova is still a tar, an .xml may be OVF): libvirt domain XML, OVF,
- * OVA (fully verified: see ova.ts) or VMX.
+ * OVA (fully verified: see ova.ts) or VMX. Only regular files are read (a FIFO or device
+ * would block or have side effects), and text descriptors only up to the sizes in limits.ts.
  */
 export async function readDescriptor(path: string, opts: ReadDescriptorOptions = {}): Promise<HypervisorInventory> {
-  const st = await stat(path).catch(() => { throw new UserError(`${path}: no such file`); });
-  if (!st.isFile()) throw new UserError(`${path}: not a regular file (a descriptor is an .ovf, .ova, .vmx or libvirt .xml file)`);
-  const fh = await open(path, "r");
-  let head: Buffer;
+  const { fh, size } = await openRegularFile(path);
+  let head: Buffer, bytes: Buffer | null = null;
   try {
-    head = Buffer.alloc(Math.min(st.size, 512));
+    head = Buffer.alloc(Math.min(size, 512));
     await fh.read(head, 0, head.length, 0);
+    if (!looksLikeTar(head)) {
+      checkFileSize(path, size, MAX_XML_DESCRIPTOR_BYTES, "a text descriptor that is not a tar (OVA) archive");
+      bytes = await readAtMost(fh, path, MAX_XML_DESCRIPTOR_BYTES, "a text descriptor that is not a tar (OVA) archive");
+    }
   } finally {
     await fh.close();
   }
 
-  if (looksLikeTar(head)) {
+  if (bytes === null) {
     const pkg = await openOva(path, opts);
     try {
       return inventoryOf(path, pkg.descriptor.vms.map((vm) => ({ ...vm, origin: "ova", notes: [...vm.notes, ...pkg.notes] })));
@@ -38,8 +40,6 @@ export async function readDescriptor(path: string, opts: ReadDescriptorOptions =
       await pkg.remove();
     }
   }
-  if (st.size > MAX_TEXT_DESCRIPTOR) throw new UserError(`${path}: ${st.size} bytes, too large for a text descriptor and not a tar (OVA) archive`);
-  const bytes = await readFile(path);
   const kind = sniff(bytes);
   switch (kind.kind) {
     case "ovf": {
@@ -51,6 +51,7 @@ export async function readDescriptor(path: string, opts: ReadDescriptorOptions =
       return inventoryOf(path, [parseLibvirtDomainXml(text, path)]);
     }
     case "vmx":
+      checkFileSize(path, bytes.length, MAX_VMX_BYTES, "a .vmx file");
       return inventoryOf(path, [parseVmx(bytes.toString("utf8"), path)]);
     default:
       throw new UserError(`${path}: not a VM descriptor we can read (${kind.lookedLike}); expected OVF, OVA, VMX or libvirt domain XML`);
@@ -63,16 +64,15 @@ export function sniff(bytes: Buffer): { kind: DescriptorKind | "unknown"; looked
     return { kind: "unknown", lookedLike: "binary data" };
   }
   const { text } = decodeDescriptorText(bytes.subarray(0, 64 * 1024));
-  const body = text.replace(/^\s*<\?xml[^>]*\?>/, "").replace(/<!--[\s\S]*?-->/g, "").replace(/<!DOCTYPE[^>]*>/i, "");
-  const root = /^\s*<([A-Za-z_][\w.-]*:)?([A-Za-z_][\w.-]*)/.exec(body);
+  const root = xmlProlog(text).root;
   if (root) {
-    const name = root[2]!;
-    if (name === "Envelope") return { kind: "ovf", lookedLike: "OVF" };
-    if (name === "domain") return { kind: "libvirt-xml", lookedLike: "libvirt domain XML" };
-    return { kind: "unknown", lookedLike: `XML with root element <${root[1] ?? ""}${name}>` };
+    if (root.name === "Envelope") return { kind: "ovf", lookedLike: "OVF" };
+    if (root.name === "domain") return { kind: "libvirt-xml", lookedLike: "libvirt domain XML" };
+    return { kind: "unknown", lookedLike: `XML with root element <${root.prefix ?? ""}${root.name}>` };
   }
-  if (/^\s*(SHA1|SHA256|SHA512)\s*\(.+\)\s*=\s*[0-9a-f]+\s*$/im.test(text)) return { kind: "unknown", lookedLike: "an OVF manifest (.mf: digest lines), not a descriptor" };
-  if (/^\s*#\s*Disk DescriptorFile/im.test(text)) return { kind: "unknown", lookedLike: "a VMDK disk descriptor, not a VM descriptor" };
+  // [ \t]* rather than \s* after ^ in multi-line patterns: \s* would run across newlines from every line start (quadratic in blank lines).
+  if (/^[ \t]*(SHA1|SHA256|SHA512)[ \t]*\(.+\)[ \t]*=[ \t]*[0-9a-f]+[ \t\r]*$/im.test(text)) return { kind: "unknown", lookedLike: "an OVF manifest (.mf: digest lines), not a descriptor" };
+  if (/^[ \t]*#[ \t]*Disk DescriptorFile/im.test(text)) return { kind: "unknown", lookedLike: "a VMDK disk descriptor, not a VM descriptor" };
   if (looksLikeVmx(text)) return { kind: "vmx", lookedLike: "VMX" };
   if (text.trim() === "") return { kind: "unknown", lookedLike: "an empty file" };
   const first = text.trim().split(/\r?\n/)[0]!.slice(0, 60);

@@ -1,6 +1,8 @@
 import { XMLParser } from "fast-xml-parser";
-import { UserError, errorMessage } from "../errors.js";
+import { UserError } from "../errors.js";
 import type { DiskInventory, NicInventory, VmInventory } from "../inventory/model.js";
+import { CPU_TOPOLOGY, MEMORY_BYTES, VCPU_COUNT, readBytes, readCount, type NumberRange } from "./limits.js";
+import { XML_ENTITY_OPTIONS, XML_LIMITS, xmlParseError } from "./xml-text.js";
 
 /**
  * libvirt domain XML (`virsh dumpxml`, virt-install --print-xml, libvirt's own test data)
@@ -23,7 +25,8 @@ const parser = new XMLParser({
   parseTagValue: false,
   parseAttributeValue: false,
   trimValues: true,
-  processEntities: true,
+  processEntities: XML_ENTITY_OPTIONS,
+  maxNestedTags: XML_LIMITS.maxNestedTags,
   isArray: (_name, jpath) => ALWAYS_ARRAY.has(String(jpath)),
 });
 
@@ -34,7 +37,7 @@ export function parseXmlTree(xml: string, origin: string): Node {
   try {
     return parser.parse(text, true) as Node;
   } catch (e) {
-    throw new UserError(`${origin}: not well-formed XML (${errorMessage(e)})`);
+    throw xmlParseError(origin, e);
   }
 }
 
@@ -61,22 +64,16 @@ const UNIT: Record<string, number> = {
   tb: 1e12, t: 1024 ** 4, tib: 1024 ** 4,
 };
 
-export function scaledBytes(v: unknown, origin: string, what: string): number | null {
+/** A scaled integer element (<memory unit="GiB">4</memory>) in bytes, checked against `range` (limits.ts). */
+export function scaledBytes(v: unknown, origin: string, what: string, range: NumberRange = MEMORY_BYTES): number | null {
   const t = text(v);
   if (t === null) return null;
-  const unit = (attr(asNode(v), "unit") ?? "KiB").toLowerCase();
+  const unitRaw = attr(asNode(v), "unit");
+  const unit = (unitRaw ?? "KiB").toLowerCase();
   const factor = UNIT[unit];
-  const num = Number(t);
   if (factor === undefined) throw new UserError(`${origin}: ${what} has unknown unit '${unit}'`);
-  if (!Number.isFinite(num) || num < 0) throw new UserError(`${origin}: ${what} '${t}' is not a non-negative number`);
-  return num * factor;
+  return readBytes(t, factor, unitRaw ?? "KiB", range, { origin, field: what });
 }
-
-const intOrNull = (s: string | null): number | null => {
-  if (s === null) return null;
-  const n = Number(s);
-  return Number.isInteger(n) ? n : null;
-};
 
 /** When <target> names no bus, libvirt derives it from the device name prefix. */
 function busFromTargetName(dev: string | null): string | null {
@@ -207,11 +204,13 @@ export function parseLibvirtDomainXml(xml: string, origin: string): VmInventory 
   if (arch && arch !== "x86_64" && arch !== "i686") notes.push(`guest architecture ${arch}: not x86`);
   if (osType === "exe") notes.push("container domain (os type 'exe'): no virtual disks or firmware, root file system from <filesystem>");
   const vcpuNode = domain["vcpu"];
-  const vcpuMax = intOrNull(text(vcpuNode));
-  const vcpuCurrent = intOrNull(attr(asNode(vcpuNode), "current"));
+  // libvirt itself refuses a <vcpu> or topology that is not a whole number; so do we, with the range.
+  const vcpuMax = readCount(text(vcpuNode), VCPU_COUNT, { origin, field: "<vcpu>" });
+  const vcpuCurrent = readCount(attr(asNode(vcpuNode), "current"), VCPU_COUNT, { origin, field: "<vcpu current>" });
   if (vcpuCurrent !== null && vcpuMax !== null && vcpuCurrent !== vcpuMax) notes.push(`vcpu: ${vcpuCurrent} online of ${vcpuMax} maximum`);
   const cpu = asNode(domain["cpu"]);
   const topo = asNode(cpu?.["topology"]);
+  const topology = (a: string) => readCount(attr(topo, a), CPU_TOPOLOGY, { origin, field: `<cpu><topology ${a}>` });
   const cpuModel = text(cpu?.["model"]) ?? (attr(cpu, "mode") && attr(cpu, "mode") !== "custom" ? attr(cpu, "mode") : null);
   const memory = scaledBytes(domain["memory"], origin, "<memory>");
   const current = scaledBytes(domain["currentMemory"], origin, "<currentMemory>");
@@ -238,9 +237,9 @@ export function parseLibvirtDomainXml(xml: string, origin: string): VmInventory 
     cpu: {
       count: vcpuCurrent ?? vcpuMax,
       model: cpuModel,
-      sockets: intOrNull(attr(topo, "sockets")),
-      cores: intOrNull(attr(topo, "cores")),
-      threads: intOrNull(attr(topo, "threads")),
+      sockets: topology("sockets"),
+      cores: topology("cores"),
+      threads: topology("threads"),
     },
     firmware: firmwareOf(os, osType, arch),
     machine: attr(asNode(osTypeNode), "machine"),

@@ -1,11 +1,11 @@
 import { createHash } from "node:crypto";
-import { createReadStream } from "node:fs";
-import { mkdir, mkdtemp, open, rm, stat } from "node:fs/promises";
+import { mkdir, mkdtemp, open, rm, type FileHandle } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve, sep } from "node:path";
 import * as tar from "tar-stream";
 import { UserError } from "../errors.js";
 import { checkImage, safeImageInfo, type CheckResult, type ImageInfo } from "../disk/qemu-img.js";
+import { openRegularFile } from "./file-input.js";
 import { parseManifest } from "./manifest.js";
 import { parseOvf, type OvfDocument } from "./ovf-read.js";
 
@@ -72,12 +72,11 @@ export function looksLikeTar(head: Buffer): boolean {
 export async function openOva(ovaPath: string, opts: OvaOptions = {}): Promise<OvaPackage> {
   const maxEntry = opts.maxEntryBytes ?? DEFAULT_MAX_ENTRY;
   const maxDesc = opts.maxDescriptorBytes ?? DEFAULT_MAX_DESCRIPTOR;
-  const st = await stat(ovaPath).catch(() => { throw new UserError(`${ovaPath}: no such file`); });
-  if (!st.isFile()) throw new UserError(`${ovaPath}: not a regular file`);
-  const workDir = await mkdtemp(join(opts.parentDir ?? tmpdir(), "tiosa-ova-"));
+  const { fh } = await openRegularFile(ovaPath);
+  const workDir = await mkdtemp(join(opts.parentDir ?? tmpdir(), "tiosa-ova-")).catch(async (e) => { await fh.close(); throw e; });
   const remove = () => rm(workDir, { recursive: true, force: true });
   try {
-    const pkg = await extractAndVerify(ovaPath, workDir, maxEntry, maxDesc, opts);
+    const pkg = await extractAndVerify(fh, ovaPath, workDir, maxEntry, maxDesc, opts);
     return { ...pkg, remove };
   } catch (e) {
     await remove();
@@ -85,12 +84,13 @@ export async function openOva(ovaPath: string, opts: OvaOptions = {}): Promise<O
   }
 }
 
-async function extractAndVerify(ova: string, workDir: string, maxEntry: number, maxDesc: number, opts: OvaOptions): Promise<Omit<OvaPackage, "remove">> {
+/** Reads the tar from `archive` (the opened, checked file; the stream closes it). */
+async function extractAndVerify(archive: FileHandle, ova: string, workDir: string, maxEntry: number, maxDesc: number, opts: OvaOptions): Promise<Omit<OvaPackage, "remove">> {
   const fail = (entry: string | null, what: string): never => {
     throw new UserError(`${ova}: ${entry !== null ? `entry ${JSON.stringify(entry)}: ` : ""}${what}`);
   };
   const extract = tar.extract();
-  const input = createReadStream(ova);
+  const input = archive.createReadStream();
   input.on("error", (e) => extract.destroy(e));
   input.pipe(extract);
   const onAbort = () => extract.destroy(new UserError(`${ova}: reading aborted`));

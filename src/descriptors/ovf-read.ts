@@ -2,6 +2,7 @@ import { UserError } from "../errors.js";
 import { VmInventory, type DiskInventory, type NicInventory } from "../inventory/model.js";
 import { attr, child, children, decodeDescriptorText, parseXml, rootName, text, type XNode } from "./xml-text.js";
 import { byteUnitMultiplier, parseNumber } from "./units.js";
+import { CPU_TOPOLOGY, DISK_BYTES, MEMORY_BYTES, VCPU_COUNT, checkNumber, readBytes, readCount, readNumeral, shownValue } from "./limits.js";
 
 /**
  * OVF reader (DMTF DSP0243 1.x and 2.0, plus the oVirt/RHV dialect).
@@ -90,9 +91,9 @@ export function parseOvf(bytes: Buffer | string, origin: string): OvfDocument {
     if (!id || !href) { notes.push(`References: a File without id or href ignored`); continue; }
     files.push({
       id, href,
-      size: parseNumber(attr(f, "size")),
+      size: readBytes(attr(f, "size"), 1, null, DISK_BYTES, { origin, field: `References File ${id} ovf:size` }, "absent"),
       compression: attr(f, "compression"),
-      chunkSize: parseNumber(attr(f, "chunkSize")),
+      chunkSize: readBytes(attr(f, "chunkSize"), 1, null, DISK_BYTES, { origin, field: `References File ${id} ovf:chunkSize` }, "absent"),
     });
   }
 
@@ -110,20 +111,21 @@ export function parseOvf(bytes: Buffer | string, origin: string): OvfDocument {
         const vf = attr(d, "volume-format")?.toUpperCase();
         if (vf === "RAW") { format = "raw"; variant = null; }
         else if (vf === "COW") { format = "qcow2"; variant = null; }
-        const cap = parseNumber(capRaw), sizeGiB = parseNumber(attr(d, "size"));
-        capacityBytes = cap ?? (sizeGiB !== null ? sizeGiB * 2 ** 30 : null);
+        const cap = readBytes(capRaw, 1, null, DISK_BYTES, { origin, field: `disk ${diskId} ovf:capacity` }, "absent");
+        const sizeGiB = readBytes(attr(d, "size"), 2 ** 30, "GiB", DISK_BYTES, { origin, field: `disk ${diskId} ovf:size` }, "absent");
+        capacityBytes = cap ?? sizeGiB;
       } else {
         const unitsRaw = attr(d, "capacityAllocationUnits");
         const mult = unitsRaw === null ? 1 : byteUnitMultiplier(unitsRaw);
-        const cap = parseNumber(capRaw);
-        if (cap === null && capRaw !== null) notes.push(`disk ${diskId}: capacity "${capRaw}" is not a number (a property reference?); capacity unknown`);
+        if (readNumeral(capRaw) === null && capRaw !== null) notes.push(`disk ${diskId}: capacity "${capRaw}" is not a number (a property reference?); capacity unknown`);
         if (mult === null) notes.push(`disk ${diskId}: unknown capacity unit "${unitsRaw}"; capacity unknown`);
-        capacityBytes = cap !== null && mult !== null ? cap * mult : null;
+        capacityBytes = mult === null ? null : readBytes(capRaw, mult, unitsRaw === null ? null : `× ${shownValue(unitsRaw)}`, DISK_BYTES,
+          { origin, field: `disk ${diskId} ovf:capacity${unitsRaw === null ? "" : " × ovf:capacityAllocationUnits"}` }, "absent");
       }
       if (formatUri && format === null) notes.push(`disk ${diskId}: unknown format URI ${formatUri}`);
       disks.push({
         diskId, fileRef: attr(d, "fileRef"), capacityBytes,
-        populatedBytes: parseNumber(attr(d, "populatedSize")),
+        populatedBytes: readBytes(attr(d, "populatedSize"), 1, null, DISK_BYTES, { origin, field: `disk ${diskId} ovf:populatedSize` }, "absent"),
         format, variant, formatUri, diskInterface: attr(d, "disk-interface"),
       });
     }
@@ -317,15 +319,17 @@ function readVirtualSystem(vs: XNode, ctx: Ctx): VmInventory {
   for (const it of items) {
     const rt = it.resourceType;
     if (rt === RT.CPU) {
-      cpuCount = parseNumber(it.virtualQuantity);
-      const cps = parseNumber(text(it.raw, "CoresPerSocket"));
+      cpuCount = readCount(it.virtualQuantity, VCPU_COUNT, { origin: ctx.origin, field: `${name}: CPU VirtualQuantity (Item ${it.instanceId})` }, "absent");
+      if (cpuCount === null && it.virtualQuantity !== null) notes.push(`${name}: CPU count "${it.virtualQuantity}" is not a number (a property reference?); CPU count unknown`);
+      const cps = readCount(text(it.raw, "CoresPerSocket"), CPU_TOPOLOGY, { origin: ctx.origin, field: `${name}: CoresPerSocket (Item ${it.instanceId})` }, "absent");
       if (cps !== null) cores = cps;
     } else if (rt === RT.MEMORY) {
-      const q = parseNumber(it.virtualQuantity);
       let mult = byteUnitMultiplier(it.allocationUnits);
       if (it.allocationUnits === null) { mult = 2 ** 20; notes.push(`${name}: memory item has no AllocationUnits; read as MiB`); }
       if (mult === null) notes.push(`${name}: unknown memory unit "${it.allocationUnits}"`);
-      memoryBytes = q !== null && mult !== null ? q * mult : null;
+      memoryBytes = mult === null ? null : readBytes(it.virtualQuantity, mult, `× ${shownValue(it.allocationUnits ?? "MiB")}`, MEMORY_BYTES,
+        { origin: ctx.origin, field: `${name}: memory VirtualQuantity × AllocationUnits (Item ${it.instanceId})` }, "absent");
+      if (memoryBytes === null && it.virtualQuantity !== null && mult !== null) notes.push(`${name}: memory "${it.virtualQuantity}" is not a number (a property reference?); memory unknown`);
     } else if (rt === RT.DISK || rt === RT.STORAGE_EXTENT || rt === RT.CD || rt === RT.DVD || rt === RT.FLOPPY) {
       const device: DiskInventory["device"] = rt === RT.CD || rt === RT.DVD ? "cdrom" : rt === RT.FLOPPY ? "floppy" : "disk";
       if (device === "floppy" && !it.hostResource) { bump(ignored, "floppy drive"); continue; }
@@ -403,13 +407,18 @@ function readOvirtSystem(vs: XNode, ctx: Ctx): VmInventory {
   for (const it of hwItems(vhs).map(toHwItem)) {
     const rt = it.resourceType;
     if (rt === RT.CPU) {
-      sockets = parseNumber(text(it.raw, "num_of_sockets"));
-      cores = parseNumber(text(it.raw, "cpu_per_socket"));
-      threads = parseNumber(text(it.raw, "threads_per_cpu"));
-      cpuCount = parseNumber(it.virtualQuantity) ?? (sockets !== null && cores !== null ? sockets * cores * (threads ?? 1) : null);
+      const at = (field: string) => ({ origin: ctx.origin, field: `${name}: ${field}` });
+      sockets = readCount(text(it.raw, "num_of_sockets"), CPU_TOPOLOGY, at("num_of_sockets"), "absent");
+      cores = readCount(text(it.raw, "cpu_per_socket"), CPU_TOPOLOGY, at("cpu_per_socket"), "absent");
+      threads = readCount(text(it.raw, "threads_per_cpu"), CPU_TOPOLOGY, at("threads_per_cpu"), "absent");
+      cpuCount = readCount(it.virtualQuantity, VCPU_COUNT, at("CPU VirtualQuantity"), "absent")
+        ?? (sockets !== null && cores !== null
+          ? checkNumber(sockets * cores * (threads ?? 1), `${sockets} × ${cores} × ${threads ?? 1}`, VCPU_COUNT, at("num_of_sockets × cpu_per_socket × threads_per_cpu"))
+          : null);
     } else if (rt === RT.MEMORY) {
-      const q = parseNumber(it.virtualQuantity), mult = byteUnitMultiplier(it.allocationUnits ?? "MegaBytes");
-      memoryBytes = q !== null && mult !== null ? q * mult : null;
+      const mult = byteUnitMultiplier(it.allocationUnits ?? "MegaBytes");
+      memoryBytes = mult === null ? null : readBytes(it.virtualQuantity, mult, `× ${shownValue(it.allocationUnits ?? "MegaBytes")}`, MEMORY_BYTES,
+        { origin: ctx.origin, field: `${name}: memory VirtualQuantity × AllocationUnits` }, "absent");
     } else if (rt === RT.DISK) {
       const disk = it.hostResource ? diskByHostResource(it.hostResource, ctx).disk : null;
       const iface = (disk?.diskInterface ?? "").toLowerCase();

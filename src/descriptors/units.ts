@@ -12,17 +12,24 @@ const NAMED: Record<string, number> = {
   terabyte: 2 ** 40, terabytes: 2 ** 40, tb: 2 ** 40, tib: 2 ** 40,
 };
 
-/** Multiplier in bytes for a unit string, or null when it is not a byte unit we understand. */
+/**
+ * Multiplier in bytes for a unit string, or null when it is not a byte unit we understand.
+ * The result can be Infinity ("byte * 2^9999", "byte * 2^inf", "inf"): such a unit is
+ * understood, just too large, and the caller's range check (limits.ts) refuses it with
+ * the value rather than passing it off as an unknown unit.
+ */
 export function byteUnitMultiplier(units: string | null | undefined): number | null {
   if (units === null || units === undefined) return null;
   const u = units.trim().toLowerCase().replace(/\s+/g, " ");
   if (u in NAMED) return NAMED[u]!;
+  if (/^(?:bytes? ?\* ?)?inf(?:inity)?$/.test(u)) return Infinity;
   // "byte * 2^20", "byte*10^6", "byte * 1024", "bytes * 2^30"
-  const m = /^bytes? ?(?:\* ?(\d+)(?: ?\^ ?(\d+))?)?(?: ?\* ?(\d+)(?: ?\^ ?(\d+))?)?$/.exec(u);
+  const m = /^bytes? ?(?:\* ?(\d+|inf)(?: ?\^ ?(\d+|inf))?)?(?: ?\* ?(\d+|inf)(?: ?\^ ?(\d+|inf))?)?$/.exec(u);
   if (!m) return null;
+  const num = (t: string) => (t === "inf" ? Infinity : Number(t));
   let mult = 1;
-  if (m[1]) mult *= Number(m[1]) ** (m[2] ? Number(m[2]) : 1);
-  if (m[3]) mult *= Number(m[3]) ** (m[4] ? Number(m[4]) : 1);
+  if (m[1]) mult *= num(m[1]) ** (m[2] ? num(m[2]) : 1);
+  if (m[3]) mult *= num(m[3]) ** (m[4] ? num(m[4]) : 1);
   return mult;
 }
 

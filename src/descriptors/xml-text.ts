@@ -1,5 +1,5 @@
 import { XMLParser, XMLValidator } from "fast-xml-parser";
-import { UserError } from "../errors.js";
+import { UserError, errorMessage } from "../errors.js";
 
 /**
  * Descriptor files come from many producers and lie about themselves: XenServer writes
@@ -41,6 +41,92 @@ export function decodeDescriptorText(bytes: Buffer): { text: string; quirks: str
 /** A parsed element: attributes as "@_name" (namespace prefix removed), children by local name, text as "#text". */
 export type XNode = Record<string, unknown>;
 
+/**
+ * How far tiosa's XML parsers go. These are fast-xml-parser's own defaults, stated here so
+ * that messages can name them: real descriptors nest about 10 deep, declare no entities
+ * (OVF refuses a DOCTYPE internal subset outright; libvirt XML from virsh has none), and
+ * stop a hostile file from costing more than a moment (billion laughs, 100 000-deep nesting).
+ */
+export const XML_LIMITS = { maxNestedTags: 100, maxEntityCount: 1000, maxEntitySize: 10_000, maxExpandedLength: 100_000 } as const;
+
+export const XML_ENTITY_OPTIONS = {
+  enabled: true,
+  maxEntityCount: XML_LIMITS.maxEntityCount,
+  maxEntitySize: XML_LIMITS.maxEntitySize,
+  maxExpandedLength: XML_LIMITS.maxExpandedLength,
+};
+
+const LIMIT_WORDS: Array<[RegExp, string]> = [
+  [/Maximum nested tags exceeded/i, `elements nested more than ${XML_LIMITS.maxNestedTags} deep`],
+  [/Entity count .* exceeds maximum/i, `more than ${XML_LIMITS.maxEntityCount} entity declarations`],
+  [/Entity .* size .* exceeds maximum/i, `an entity value over ${XML_LIMITS.maxEntitySize} characters`],
+  [/Expanded content length limit exceeded/i, `entities expanding to more than ${XML_LIMITS.maxExpandedLength} characters`],
+  [/expansion count limit exceeded|expansion depth/i, "entity expansion past the parser's limit"],
+];
+
+/**
+ * The UserError for an XML parser failure: a limit of XML_LIMITS is the file going beyond
+ * what tiosa reads (not a syntax error, and never an internal error); anything else is
+ * malformed XML.
+ */
+export function xmlParseError(origin: string, e: unknown): UserError {
+  const msg = errorMessage(e).replace(/^\[EntityReplacer\]\s*/, "");
+  for (const [re, words] of LIMIT_WORDS) {
+    if (re.test(msg)) return new UserError(`${origin}: the file's XML goes beyond what tiosa reads (${words}: ${msg})`);
+  }
+  return new UserError(`${origin}: not well-formed XML (${msg})`);
+}
+
+export interface XmlProlog {
+  /** The root element's name as its start tag spells it; null when no element starts where XML puts the root. */
+  root: { prefix: string | null; name: string } | null;
+  /** The DOCTYPE declaration before the root, if any; internalSubset when it has [...] (where entities are declared). */
+  doctype: { internalSubset: boolean } | null;
+}
+
+/**
+ * Walks the prolog (XML declaration, processing instructions, comments, DOCTYPE with its
+ * internal subset) to the root element with indexOf, in time linear in the text: the
+ * regexes this replaces (`<!DOCTYPE[^>]*\[` over the whole file) were quadratic on a file
+ * full of unterminated declarations.
+ */
+export function xmlProlog(text: string): XmlProlog {
+  let i = 0, doctype: XmlProlog["doctype"] = null;
+  const none = (): XmlProlog => ({ root: null, doctype });
+  for (;;) {
+    while (i < text.length && /\s/.test(text[i]!)) i++;
+    if (text.startsWith("<?", i)) {
+      const end = text.indexOf("?>", i + 2);
+      if (end < 0) return none();
+      i = end + 2;
+    } else if (text.startsWith("<!--", i)) {
+      const end = text.indexOf("-->", i + 4);
+      if (end < 0) return none();
+      i = end + 3;
+    } else if (text.slice(i, i + 9).toUpperCase() === "<!DOCTYPE") {
+      let j = i + 9, internalSubset = false;
+      // Up to the closing '>', stepping over the internal subset [...] and quoted strings in it.
+      while (j < text.length && text[j] !== ">") {
+        if (text[j] === "[") {
+          internalSubset = true;
+          j++;
+          while (j < text.length && text[j] !== "]") {
+            const q = text[j];
+            if (q === '"' || q === "'") { const close = text.indexOf(q, j + 1); if (close < 0) return none(); j = close; }
+            j++;
+          }
+        }
+        j++;
+      }
+      if (j >= text.length) return none();
+      doctype = { internalSubset };
+      i = j + 1;
+    } else break;
+  }
+  const m = /^<([A-Za-z_][\w.-]*:)?([A-Za-z_][\w.-]*)/.exec(text.slice(i, i + 256));
+  return { root: m ? { prefix: m[1] ?? null, name: m[2]! } : null, doctype };
+}
+
 const parser = new XMLParser({
   ignoreAttributes: false,
   attributeNamePrefix: "@_",
@@ -51,9 +137,11 @@ const parser = new XMLParser({
   ignoreDeclaration: true,
   ignorePiTags: true,
   textNodeName: "#text",
-  // Entities: only the five XML ones; a descriptor has no business declaring its own.
-  processEntities: true,
+  // Entities: only the five XML ones; a descriptor has no business declaring its own
+  // (parseXml refuses an internal subset before the parser sees it).
+  processEntities: XML_ENTITY_OPTIONS,
   htmlEntities: false,
+  maxNestedTags: XML_LIMITS.maxNestedTags,
 });
 
 /** Parses XML into a prefix-free tree; malformed XML is the user's input problem. */
@@ -64,10 +152,14 @@ export function parseXml(text: string, origin: string): XNode {
   if (valid !== true) {
     throw new UserError(`${origin}: not well-formed XML (line ${valid.err.line}: ${valid.err.msg})`);
   }
-  if (/<!DOCTYPE[^>]*\[/i.test(body)) {
+  if (xmlProlog(body).doctype?.internalSubset) {
     throw new UserError(`${origin}: the XML declares a DOCTYPE with an internal subset (entity definitions); refusing to expand it`);
   }
-  return parser.parse(body) as XNode;
+  try {
+    return parser.parse(body) as XNode;
+  } catch (e) {
+    throw xmlParseError(origin, e);
+  }
 }
 
 export function asArray(v: unknown): XNode[] {
