@@ -1,6 +1,6 @@
 import { UserError } from "../errors.js";
 import { HypervisorInventory, type VmInventory } from "../inventory/model.js";
-import { openRegularFile, readAtMost } from "./file-input.js";
+import { openRegularFile, readAtMost } from "../util/regular-file.js";
 import { parseLibvirtDomainXml } from "./libvirt-xml.js";
 import { MAX_VMX_BYTES, MAX_XML_DESCRIPTOR_BYTES, checkFileSize } from "./limits.js";
 import { looksLikeTar, openOva, type OvaOptions } from "./ova.js";

@@ -5,7 +5,7 @@ import { dirname, join, resolve, sep } from "node:path";
 import * as tar from "tar-stream";
 import { UserError } from "../errors.js";
 import { checkImage, safeImageInfo, type CheckResult, type ImageInfo } from "../disk/qemu-img.js";
-import { openRegularFile } from "./file-input.js";
+import { openRegularFile } from "../util/regular-file.js";
 import { parseManifest } from "./manifest.js";
 import { parseOvf, type OvfDocument } from "./ovf-read.js";
 

@@ -1,34 +1,22 @@
-import { open } from "node:fs/promises";
-import { constants } from "node:fs";
 import type { z } from "zod";
 import { UserError, errorMessage } from "../errors.js";
+import { openRegularFile } from "./regular-file.js";
 
 /** Snapshots and campaign results are small; a larger file is a mistake or hostile. */
 export const MAX_INPUT_BYTES = 32 * 1024 * 1024;
 
 /**
- * Reads a text file, refusing anything over `maxBytes` before reading it whole, and anything
- * that is not a regular file (a FIFO would block the read until a writer came, a device would
- * never end): opened non-blocking, then checked on the open descriptor (no race with a swap).
+ * Reads a text file, refusing anything that is not a regular file (a FIFO would block the read
+ * until a writer came, a device would never end) and anything over `maxBytes` before reading
+ * it whole.
  */
 export async function readTextFile(path: string, what: string, maxBytes = MAX_INPUT_BYTES): Promise<string> {
-  let fh;
+  const { fh, size } = await openRegularFile(path, { label: `${what} '${path}'`, expected: `tiosa reads ${what}s from regular files only` });
   try {
-    fh = await open(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new UserError(`${what} '${path}': ${code === "ENOENT" ? "no such file" : code === "EACCES" ? "permission denied" : errorMessage(e)}`);
-  }
-  try {
-    const st = await fh.stat();
-    if (!st.isFile()) {
-      const kind = st.isDirectory() ? "a directory" : st.isFIFO() ? "a FIFO (named pipe)" : st.isSocket() ? "a socket" : st.isCharacterDevice() || st.isBlockDevice() ? "a device" : "something else";
-      throw new UserError(`${what} '${path}': ${kind}, not a regular file; tiosa reads ${what}s from regular files only`);
+    if (size > maxBytes) {
+      throw new UserError(`${what} '${path}': ${size} bytes is over the ${maxBytes}-byte limit for this kind of file`);
     }
-    if (st.size > maxBytes) {
-      throw new UserError(`${what} '${path}': ${st.size} bytes is over the ${maxBytes}-byte limit for this kind of file`);
-    }
-    if (st.size === 0) throw new UserError(`${what} '${path}': the file is empty`);
+    if (size === 0) throw new UserError(`${what} '${path}': the file is empty`);
     return await fh.readFile("utf8");
   } finally {
     await fh.close();

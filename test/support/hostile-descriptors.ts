@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -68,9 +68,16 @@ export function assertUserMessage(stderr: string, file: string, mentions: RegExp
   assert.doesNotMatch(stderr, /internal error/);
 }
 
-export function tempDir(): { dir: string; path: (name: string) => string; remove: () => void } {
+/** A temporary directory; `file(ext, content)` writes the next numbered case into it. */
+export function tempDir(): { dir: string; path: (name: string) => string; file: (ext: string, content: string) => string; remove: () => void } {
   const dir = mkdtempSync(join(tmpdir(), "tiosa-hostile-"));
-  return { dir, path: (name) => join(dir, name), remove: () => rmSync(dir, { recursive: true, force: true }) };
+  let n = 0;
+  const file = (ext: string, content: string) => {
+    const p = join(dir, `case-${n++}.${ext}`);
+    writeFileSync(p, content);
+    return p;
+  };
+  return { dir, path: (name) => join(dir, name), file, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
 /** A minimal OVF 1.x descriptor; each field can be replaced by a hostile value. */

@@ -1,6 +1,5 @@
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
-import { writeFileSync } from "node:fs";
 import { assertRefused, domainWith, ovfWith, runInProcess, tempDir, vmxWith } from "../support/hostile-descriptors.js";
 
 /**
@@ -12,12 +11,7 @@ import { assertRefused, domainWith, ovfWith, runInProcess, tempDir, vmxWith } fr
 const tmp = tempDir();
 after(() => tmp.remove());
 
-let n = 0;
-function file(ext: string, content: string): string {
-  const p = tmp.path(`case-${n++}.${ext}`);
-  writeFileSync(p, content);
-  return p;
-}
+const file = tmp.file;
 
 const TWO_TO_999 = (2n ** 999n).toString();
 

@@ -1,6 +1,5 @@
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
-import { writeFileSync } from "node:fs";
 import { xmlProlog } from "../../src/descriptors/xml-text.js";
 import { assertRefused, domainWith, runInProcess, tempDir } from "../support/hostile-descriptors.js";
 
@@ -13,12 +12,7 @@ import { assertRefused, domainWith, runInProcess, tempDir } from "../support/hos
 const tmp = tempDir();
 after(() => tmp.remove());
 
-let n = 0;
-function file(ext: string, content: string): string {
-  const p = tmp.path(`case-${n++}.${ext}`);
-  writeFileSync(p, content);
-  return p;
-}
+const file = tmp.file;
 
 const BEYOND = /the file's XML goes beyond what tiosa reads/;
 const nested = (depth: number) => "<a>".repeat(depth) + "</a>".repeat(depth);

@@ -1,21 +1,33 @@
 import { constants } from "node:fs";
 import { open, stat, type FileHandle } from "node:fs/promises";
 import { UserError, errorMessage } from "../errors.js";
-import { checkFileSize } from "./limits.js";
+import { checkFileSize } from "../descriptors/limits.js";
 
 /**
- * Opens a descriptor the user named, refusing anything but a regular file before it can
- * block or have side effects: stat first (a FIFO, device or directory is never opened),
- * then open with O_NONBLOCK (a FIFO swapped in after the stat opens at once instead of
- * waiting for a writer) and check the opened file again with fstat, which is what is read.
+ * How a file the user named is called in messages: `label` comes first ("campaign file
+ * 'x.yaml'"), `expected` says what should have been there.
  */
-export async function openRegularFile(path: string): Promise<{ fh: FileHandle; size: number }> {
-  const st = await stat(path).catch((e: NodeJS.ErrnoException) => { throw openError(path, e); });
-  if (!st.isFile()) throw notRegular(path, st);
-  const fh = await open(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY).catch((e: NodeJS.ErrnoException) => { throw openError(path, e); });
+export interface FileRole {
+  label: string;
+  expected: string;
+}
+
+/** A descriptor given to inspect, routes, migrate... */
+export const descriptorRole = (path: string): FileRole => ({ label: path, expected: "a descriptor is an .ovf, .ova, .vmx or libvirt .xml file" });
+
+/**
+ * Opens a file the user named, refusing anything but a regular file before it can block or
+ * have side effects: stat first (a FIFO, device or directory is never opened), then open
+ * with O_NONBLOCK (a FIFO swapped in after the stat opens at once instead of waiting for a
+ * writer) and check the opened file again with fstat, which is what is read.
+ */
+export async function openRegularFile(path: string, role: FileRole = descriptorRole(path)): Promise<{ fh: FileHandle; size: number }> {
+  const st = await stat(path).catch((e: NodeJS.ErrnoException) => { throw openError(role.label, e); });
+  if (!st.isFile()) throw notRegular(role, st);
+  const fh = await open(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY).catch((e: NodeJS.ErrnoException) => { throw openError(role.label, e); });
   try {
     const fst = await fh.stat();
-    if (!fst.isFile()) throw notRegular(path, fst);
+    if (!fst.isFile()) throw notRegular(role, fst);
     return { fh, size: fst.size };
   } catch (e) {
     await fh.close();
@@ -41,10 +53,10 @@ export async function readAtMost(fh: FileHandle, path: string, limit: number, ki
   return Buffer.concat(chunks, total);
 }
 
-function notRegular(path: string, st: { isDirectory(): boolean; isFIFO(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean; isSocket(): boolean }): UserError {
+function notRegular(role: FileRole, st: { isDirectory(): boolean; isFIFO(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean; isSocket(): boolean }): UserError {
   const what = st.isDirectory() ? "a directory" : st.isFIFO() ? "a FIFO (named pipe)" : st.isCharacterDevice() ? "a character device"
     : st.isBlockDevice() ? "a block device" : st.isSocket() ? "a socket" : "not a regular file";
-  return new UserError(`${path}: not a regular file (${what}); a descriptor is an .ovf, .ova, .vmx or libvirt .xml file`);
+  return new UserError(`${role.label}: not a regular file (${what}); ${role.expected}`);
 }
 
 function openError(path: string, e: NodeJS.ErrnoException): UserError {
