@@ -78,6 +78,8 @@ async function startRemoteHost(): Promise<RemoteHost> {
       "mkdir -p /var/lib/libvirt/images /var/lib/libvirt/qemu /var/lib/libvirt/dnsmasq",
       "virtlogd -d -p /run/libvirt/virtlogd.pid",
       "libvirtd -d -p /run/libvirt/libvirtd.pid",
+      // sshd's privilege separation directory: on a fresh machine without systemd nothing has made it yet.
+      "mkdir -p -m 0755 /run/sshd",
       `exec /usr/sbin/sshd -D -e -f ${join(dir, "sshd_config")}`,
     ].join("\n");
     const child = spawn("ip", ["netns", "exec", ns, "unshare", "-m", "sh", "-c", script], { stdio: ["ignore", "ignore", "pipe"], detached: false });
