@@ -5,8 +5,6 @@ import { OpenSshTransport } from "./guest-ssh.js";
 import { kvmFallbackAllowed } from "../qemu/accel.js";
 import { KVM_STALL_MS, StallWatch } from "./stall.js";
 
-export { KVM_STALL_MS } from "./stall.js";
-
 /** Lines on a serial console that mean the guest will not come up by itself. */
 export const FATAL_CONSOLE = [
   /ALERT!.*does not exist[^\r\n]*/,
@@ -71,14 +69,9 @@ const sleep = (ms: number, signal?: AbortSignal) => new Promise<void>((res, rej)
   signal?.addEventListener("abort", () => { clearTimeout(t); rej(signal.reason ?? new Error("aborted")); }, { once: true });
 });
 
-/**
- * Restarts a stalled kvm VM under TCG, when the driver can (libvirt: redefine the domain as
- * type qemu); the driver then uses TCG for the rest of the run. Null when it cannot.
- */
-function defaultKvmFallback(driver: HypervisorDriver, vm: string, signal?: AbortSignal): ((reason: string) => Promise<void>) | undefined {
-  if (!driver.accelOf) return undefined;
+/** Restarts a stalled kvm VM under TCG (libvirt: redefines the domain as type qemu); the driver then uses TCG for the rest of the run. */
+function restartUnderTcg(driver: HypervisorDriver, vm: string, signal?: AbortSignal): (reason: string) => Promise<void> {
   return async (reason) => {
-    if ((await driver.accelOf!(vm, signal)) !== "kvm") throw new Error("not a kvm guest");
     await driver.lifecycle(vm, "destroy", signal);
     await driver.redefineAsTcg(vm, signal, reason);
     await driver.lifecycle(vm, "start", signal);
@@ -110,9 +103,10 @@ export async function waitForGuest(o: {
   let lastError = "no address yet";
   let agentSince: number | null = null;
   let accelFallback: string | undefined;
-  let onStall = o.onKvmStall ?? (kvmFallbackAllowed() ? defaultKvmFallback(o.driver, o.vm, o.signal) : undefined);
-  // Only a kvm guest can be stalled by KVM: ask once (a driver that cannot tell: the caller knows).
-  if (onStall && !o.onKvmStall && (await o.driver.accelOf!(o.vm, o.signal).catch(() => null)) !== "kvm") onStall = undefined;
+  // Only a kvm guest can be stalled by KVM, and only a driver that says how a VM runs can move it.
+  const kvmGuest = !o.onKvmStall && kvmFallbackAllowed() && o.driver.accelOf !== undefined
+    && (await o.driver.accelOf(o.vm, o.signal).catch(() => null)) === "kvm";
+  let onStall = o.onKvmStall ?? (kvmGuest ? restartUnderTcg(o.driver, o.vm, o.signal) : undefined);
   let watch = onStall ? new StallWatch(o.stallMs ?? KVM_STALL_MS) : null;
   const open = o.openTransport ?? ((host: string) => new OpenSshTransport({ user: o.access.user, host, port: o.access.port ?? 22, identityFile: o.access.identityFile }));
   while (Date.now() - start < o.timeoutMs) {
@@ -120,11 +114,12 @@ export async function waitForGuest(o: {
     const consoleRead = await o.driver.readSerialConsole(o.vm).then((t) => t, () => null);
     const consoleText = consoleRead ?? "";
     let stall: string | null = null;
+    // The agent's answer this poll, when the stall watch asked for it (asked once per poll).
+    let agent: boolean | undefined;
     if (onStall && /^paused \((unknown|internal error|crashed)/.test(reason)) stall = `the domain is ${reason}`;
     else if (watch && /^running/.test(reason)) {
-      const agent = await o.driver.agentPing(o.vm, o.signal).catch(() => false);
+      agent = await o.driver.agentPing(o.vm, o.signal).catch(() => false);
       const activity = o.driver.activity ? await o.driver.activity(o.vm, o.signal).catch(() => null) : null;
-      if (agent) agentSince ??= Date.now();
       const v = watch.observe({ atMs: Date.now(), consoleBytes: consoleRead === null ? null : Buffer.byteLength(consoleRead, "latin1"), agentAnswered: agent, activity });
       if (v.stalled) stall = v.reason;
     }
@@ -157,7 +152,7 @@ export async function waitForGuest(o: {
       }
     }
     if (agentSince === null) {
-      if (await o.driver.agentPing(o.vm, o.signal).catch(() => false)) agentSince = Date.now();
+      if (agent ?? await o.driver.agentPing(o.vm, o.signal).catch(() => false)) agentSince = Date.now();
     } else if (Date.now() - agentSince > (o.agentWithoutSshMs ?? AGENT_WITHOUT_SSH_MS)) {
       const tail = consoleTail(await o.driver.readSerialConsole(o.vm).catch(() => ""));
       throw new GuestNeverBootedError(

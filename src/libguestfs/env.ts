@@ -36,9 +36,11 @@ export async function guestfsSupport(opts: { tcg: boolean }): Promise<{ ok: true
 
 /** Like guestfsSupport, deciding TCG by the accelerator probe; a UserError when it cannot run. */
 export async function libguestfsEnv(signal?: AbortSignal): Promise<NodeJS.ProcessEnv> {
-  let s = await guestfsSupport({ tcg: (await detectAccel(signal)) === "tcg" });
+  const accel = await detectAccel(signal);
+  let s = await guestfsSupport({ tcg: accel === "tcg" });
   if (!s.ok) throw new UserError(s.reason, "install libguestfs-tools and linux-image-amd64 (scripts/setup.sh does)");
-  if (s.setup.env.LIBGUESTFS_BACKEND_SETTINGS === undefined && kvmFallbackAllowed()) {
+  // Settings of the user's own (LIBGUESTFS_BACKEND_SETTINGS) are left as they are.
+  if (accel === "kvm" && s.setup.env.LIBGUESTFS_BACKEND_SETTINGS === undefined && kvmFallbackAllowed()) {
     const stalled = await applianceStallsUnderKvm(s.setup.env, signal);
     if (stalled) {
       await markKvmUnusable(stalled);
