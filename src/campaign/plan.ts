@@ -1,3 +1,4 @@
+import type { RouteStep } from "../routes/discover.js";
 import type { Campaign, TimeoutKind } from "./spec.js";
 import { familyName } from "./spec.js";
 
@@ -18,6 +19,11 @@ export interface RouteInfo {
    * step 7 then does a conversion's work and gets the convert budget on top of the import's.
    */
   importConverts?: boolean;
+  /**
+   * The tools in order, as discovery found them when the run was planned: a case runs
+   * exactly these (plans stored before this field existed are resolved again by id).
+   */
+  chain?: RouteStep[];
 }
 export type DiscoverRoutes = (fromFamily: string, toFamily: string) => RouteInfo[];
 
@@ -60,10 +66,22 @@ export function stepDefinition(no: number): StepDefinition {
 
 export interface PlannedStep { no: number; name: string; timeoutSeconds: number }
 
+/** A hypervisor of the campaign as a job needs it: its name, where it answers, its hardware family. */
+export interface PlannedHypervisor { name: string; uri: string; family: string }
+
 interface JobBase { id: string; dependsOn: string[]; steps: PlannedStep[] }
 export interface ReadinessJob extends JobBase { kind: "readiness"; hypervisor: string; uri: string; family: string }
-export interface CaptureJob extends JobBase { kind: "capture"; guest: string; hs: string; cycle: number }
-export interface CaseJob extends JobBase { kind: "case"; guest: string; hs: string; hut: string; route: RouteInfo; cycle: number; captureId: string }
+export interface CaptureJob extends JobBase {
+  kind: "capture"; guest: string; hs: string; cycle: number;
+  /** The HS, resolved (absent in plans stored by earlier versions). */
+  source?: PlannedHypervisor;
+}
+export interface CaseJob extends JobBase {
+  kind: "case"; guest: string; hs: string; hut: string; route: RouteInfo; cycle: number; captureId: string;
+  /** HS and HUT, resolved (absent in plans stored by earlier versions). */
+  source?: PlannedHypervisor;
+  target?: PlannedHypervisor;
+}
 export type PlannedJob = ReadinessJob | CaptureJob | CaseJob;
 
 /** A matrix cell: one guest moved from HS to HUT, by every selected route. No route = tool failure. */
@@ -72,7 +90,7 @@ export interface PlannedCell { guest: string; hs: string; hut: string; routes: R
 export interface Plan {
   campaign: string;
   cycles: number;
-  hypervisors: { name: string; uri: string; family: string }[];
+  hypervisors: PlannedHypervisor[];
   guests: { name: string; source: string }[];
   cells: PlannedCell[];
   /** In the order a runner with concurrency 1 would take them: Sequence 1, then cycle by cycle. */
@@ -128,11 +146,12 @@ export function planCampaign(c: Campaign, discover: DiscoverRoutes): Plan {
         const targets = cells.filter((x) => x.guest === g.name && x.hs === hs && x.routes.length > 0);
         if (targets.length === 0) continue; // nothing to move: no capture to share
         const cap = captureId(g.name, hs, cycle);
-        jobs.push({ kind: "capture", id: cap, guest: g.name, hs, cycle, dependsOn: [readinessId(hs)], steps: steps([1, 2, 3]) });
+        jobs.push({ kind: "capture", id: cap, guest: g.name, hs, cycle, source: hv.get(hs)!, dependsOn: [readinessId(hs)], steps: steps([1, 2, 3]) });
         for (const cell of targets) {
           for (const route of cell.routes) {
             jobs.push({
               kind: "case", id: caseId(g.name, hs, cell.hut, route.id, cycle), guest: g.name, hs, hut: cell.hut, route, cycle,
+              source: hv.get(hs)!, target: hv.get(cell.hut)!,
               captureId: cap, dependsOn: [cap, readinessId(cell.hut)],
               steps: steps([...CASE_STEP_NOS]).map((s) => (s.no === 7 && route.importConverts ? { ...s, timeoutSeconds: s.timeoutSeconds + c.timeouts.convert } : s)),
             });

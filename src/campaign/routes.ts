@@ -12,5 +12,6 @@ export const planRoutes: DiscoverRoutes = (from, to) => {
   return discoverRoutes(from, to).map((r) => ({
     id: r.id, name: r.name, steps: [...(r.outline ?? r.steps.map((s) => s.tool.name))],
     importConverts: r.steps.at(-1)?.tool.transformsGuest === true,
+    chain: r.steps,
   }));
 };

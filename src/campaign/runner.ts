@@ -1,10 +1,11 @@
 import { rm, rmdir } from "node:fs/promises";
 import { join } from "node:path";
 import { errorMessage } from "../errors.js";
-import { LibvirtDriver } from "../hypervisor/libvirt/driver.js";
+import type { HypervisorDriver } from "../hypervisor/driver.js";
+import { openDriver } from "../hypervisor/open.js";
 import type { CaptureJob, CaseJob, PlannedJob, ReadinessJob } from "./plan.js";
 import type { RunStore } from "./store.js";
-import { jobMarker, type RunContext } from "./steps/common.js";
+import { guestOf, jobMarker, type RunContext } from "./steps/common.js";
 import { RunAborted, runStep } from "./steps/step.js";
 import { checkReadiness } from "./steps/readiness.js";
 import { runCapture, vmShortName } from "./steps/capture.js";
@@ -32,13 +33,13 @@ export interface RunnerOptions extends RunContext {
 const safe = (s: string) => s.replace(/[^A-Za-z0-9._-]+/g, "_");
 
 /** Removes one recorded resource; true when it is gone. */
-async function removeResource(kind: string, name: string, uri: string | null, drivers: Map<string, LibvirtDriver>, log: (m: string) => void): Promise<boolean> {
+async function removeResource(kind: string, name: string, uri: string | null, drivers: Map<string, HypervisorDriver>, log: (m: string) => void): Promise<boolean> {
   if (kind === WORK) {
     await rm(name, { recursive: true, force: true });
     return true;
   }
   if (kind === LIBVIRT_RUN && uri) {
-    const driver = drivers.get(`${uri}|${name}`) ?? new LibvirtDriver(uri, name);
+    const driver = drivers.get(`${uri}|${name}`) ?? openDriver(uri, { runId: name });
     drivers.delete(`${uri}|${name}`);
     const r = await driver.cleanup();
     for (const f of r.failed) log(`cleanup: could not remove ${f.object}: ${f.error}`);
@@ -55,7 +56,7 @@ async function removeResource(kind: string, name: string, uri: string | null, dr
  */
 export async function recoverRun(store: RunStore, log: (m: string) => void): Promise<{ removed: number; reset: string[] }> {
   const point = store.resumePoint();
-  const drivers = new Map<string, LibvirtDriver>();
+  const drivers = new Map<string, HypervisorDriver>();
   let removed = 0;
   for (const r of point.leftovers) {
     log(`resume: removing ${r.kind} ${r.name}${r.uri ? ` on ${r.uri}` : ""} left by job ${r.jobId}`);
@@ -70,14 +71,14 @@ export async function recoverRun(store: RunStore, log: (m: string) => void): Pro
 
 export async function executeRun(o: RunnerOptions): Promise<"finished" | "aborted"> {
   const { store, plan } = o;
-  const drivers = new Map<string, LibvirtDriver>();
+  const drivers = new Map<string, HypervisorDriver>();
   /** Networks of static-address guests, recorded once per (guest, hypervisor URI). */
   const fixedNetworks = new Set<string>();
   const driverOf = (uri: string, jobId: string, guest: string) => {
     const marker = jobMarker(store.id, jobId);
     const key = `${uri}|${marker}`;
     let d = drivers.get(key);
-    if (!d) drivers.set(key, (d = new LibvirtDriver(uri, marker)));
+    if (!d) drivers.set(key, (d = openDriver(uri, { runId: marker })));
     const fixed = fixedNetworkOf(o.campaign, guest);
     if (fixed) {
       // One network per subnet and host (libvirt refuses a second): every job of this guest
@@ -88,13 +89,17 @@ export async function executeRun(o: RunnerOptions): Promise<"finished" | "aborte
         fixedNetworks.add(`${holder}@${uri}`);
         if (!store.leftoverResources().some((r) => r.jobId === holder && r.name === netMarker && r.uri === uri)) store.recordResource(holder, LIBVIRT_RUN, netMarker, uri);
       }
-      d.useFixedNetwork(`tiosa-${netMarker}`, fixed);
+      const choice = d.capabilities.fixedGuestNetwork;
+      if (!choice) throw new Error(`guest '${guest}' has a static address, and the driver of ${uri} cannot give its VMs a network of a chosen subnet`);
+      choice.use(`tiosa-${netMarker}`, fixed);
     }
     return d;
   };
   /** A static-address guest runs one VM at a time (its address is the same in every VM). */
   const exclusive = (job: PlannedJob) => (job.kind === "readiness" ? null : fixedNetworkOf(o.campaign, job.guest) ? job.guest : null);
   const hvUri = (name: string) => plan.hypervisors.find((h) => h.name === name)!.uri;
+  const sourceUri = (job: CaptureJob | CaseJob) => job.source?.uri ?? hvUri(job.hs);
+  const targetUri = (job: CaseJob) => job.target?.uri ?? hvUri(job.hut);
   const workDirOf = (jobId: string) => join(store.dir, WORK_DIR, safe(jobId));
 
   const record = (jobId: string, uri: string) => {
@@ -120,28 +125,28 @@ export async function executeRun(o: RunnerOptions): Promise<"finished" | "aborte
 
   const runReadiness = async (job: ReadinessJob) => {
     store.startJob(job.id);
-    const driver = new LibvirtDriver(job.uri, jobMarker(store.id, job.id));
+    const driver = openDriver(job.uri, { runId: jobMarker(store.id, job.id) });
     const ok = await runStep(o, job, 1, async (signal) => ({ detail: await checkReadiness(driver, job, signal) }));
     store.finishJob(job.id, ok ? "done" : "failed", ok ? undefined : "Sequence 1 failed");
   };
 
   const runCaptureJob = async (job: CaptureJob) => {
-    record(job.id, hvUri(job.hs));
+    record(job.id, sourceUri(job));
     store.startJob(job.id);
-    const vm = await runCapture(o, job, driverOf(hvUri(job.hs), job.id, job.guest), workDirOf(job.id));
+    const vm = await runCapture(o, job, driverOf(sourceUri(job), job.id, job.guest), workDirOf(job.id));
     store.finishJob(job.id, vm ? "done" : "failed", vm ? undefined : "source capture failed");
     if (!vm) await release(job.id);
     else await rm(join(workDirOf(job.id), "evidence"), { recursive: true, force: true });
   };
 
   const runCaseJob = async (job: CaseJob) => {
-    record(job.id, hvUri(job.hut));
+    record(job.id, targetUri(job));
     store.startJob(job.id);
     try {
-      const g = o.campaign.guests.find((x) => x.name === job.guest)!;
-      const source = driverOf(hvUri(job.hs), job.captureId, job.guest);
-      const sourceVm = g.kind === "vm" ? g.vm : source.domainName(vmShortName("src", job.guest));
-      await runCase(o, job, { source, sourceVm, target: driverOf(hvUri(job.hut), job.id, job.guest), workDir: workDirOf(job.id) });
+      const g = guestOf(o, job.guest);
+      const source = driverOf(sourceUri(job), job.captureId, job.guest);
+      const sourceVm = g.kind === "vm" ? g.vm : source.vmName(vmShortName("src", job.guest));
+      await runCase(o, job, { source, sourceVm, target: driverOf(targetUri(job), job.id, job.guest), workDir: workDirOf(job.id) });
       const failed = store.steps(job.id).some((s) => s.state === "failed");
       store.finishJob(job.id, failed ? "failed" : "done");
     } finally {

@@ -12,7 +12,7 @@ import { ProgressView, progressFromStore } from "./progress.js";
 
 /** Beside run.sqlite: where the campaign file was, so `--resume` finds the files it names. */
 export const CAMPAIGN_PATH_FILE = "campaign-path.txt";
-export const TIOSA_VERSION = "0.1.0";
+import { TIOSA_VERSION } from "../version.js";
 
 export interface SessionOptions {
   /** A new run of this campaign file... */

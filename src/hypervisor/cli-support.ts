@@ -5,7 +5,7 @@ import type { HypervisorInventory, VmInventory } from "../inventory/model.js";
 import { renderTable } from "../util/table.js";
 import type { HypervisorTestResult } from "../snapshot/schema.js";
 import { CATALOGUE } from "../method/catalogue.js";
-import { HYPERVISOR_GROUPS, DEFAULT_HYPERVISOR_GROUPS } from "./tests/index.js";
+import { HYPERVISOR_GROUPS, DEFAULT_HYPERVISOR_GROUPS } from "./table2/index.js";
 import { parseSshEndpoint, type SshEndpoint } from "./guest-ssh.js";
 import type { GuestAccess } from "./launch.js";
 

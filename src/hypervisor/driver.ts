@@ -1,6 +1,9 @@
 import type { HypervisorInventory, VmInventory } from "../inventory/model.js";
 import type { HardwareFamily } from "./families/family.js";
 import type { VmActivity } from "./stall.js";
+import type { DriverCapabilities } from "./capabilities.js";
+
+export type { DriverCapabilities } from "./capabilities.js";
 
 /**
  * What tiosa needs from a hypervisor. libvirt is the first implementation
@@ -71,6 +74,13 @@ export interface HypervisorDriver {
   readonly uri: string;
   /** The run id this driver marks what it creates with. */
   readonly runId: string;
+  /** The hypervisor runs on this machine: its VMs' files can be read here, its emulators seen. */
+  readonly local: boolean;
+  /**
+   * What only some drivers can do, each present only where this driver can (checked by
+   * presence, never by the driver's class): see ./capabilities.ts.
+   */
+  readonly capabilities: DriverCapabilities;
 
   /** Checks the hypervisor answers; fails with a UserError naming the URI within a bounded time. */
   connect(signal?: AbortSignal): Promise<HypervisorInfo>;
@@ -78,6 +88,13 @@ export interface HypervisorDriver {
   inventory(opts?: { vm?: string; signal?: AbortSignal }): Promise<HypervisorInventory>;
   vmInventory(vm: string, signal?: AbortSignal): Promise<VmInventory>;
   state(vm: string, signal?: AbortSignal): Promise<VmState>;
+
+  /** How the VMs this driver defines run: kvm (hardware) or tcg (emulation). */
+  accel(signal?: AbortSignal): Promise<"kvm" | "tcg">;
+  /** The hypervisor's name of the VM `defineVm({ name: short })` creates (marked with the run id). */
+  vmName(short: string): string;
+  /** The marker tiosa left on a VM it defined (run id, hardware family), or null for another's VM. */
+  markerOf(vm: string, signal?: AbortSignal): Promise<{ runId: string; family: string | null } | null>;
 
   /** Creates (does not start) a marked VM with the family's virtual hardware. */
   defineVm(spec: DefineVmSpec, signal?: AbortSignal): Promise<VmHandle>;
@@ -117,6 +134,12 @@ export interface HypervisorDriver {
   agentPing(vm: string, signal?: AbortSignal): Promise<boolean>;
   /** PIDs of emulator processes of this VM on the local machine (empty when remote or none). */
   emulatorPids(vm: string): Promise<number[]>;
+
+  /**
+   * Frees what this driver keeps on the machine running tiosa for its own work (staging
+   * files) but none of the run's VMs, volumes or networks: for a migration whose target VM stays.
+   */
+  releaseStaging(): Promise<void>;
 
   /** Removes everything this run created (or every run's, with `allRuns`). Never throws. */
   cleanup(opts?: { allRuns?: boolean; signal?: AbortSignal }): Promise<CleanupReport>;

@@ -4,7 +4,7 @@ import type { HypervisorDriver } from "./driver.js";
 import { OpenSshTransport } from "./guest-ssh.js";
 import type { GuestAccess } from "./launch.js";
 import { waitForGuest } from "./launch.js";
-import type { HypervisorTestContext } from "./tests/index.js";
+import type { HypervisorTestContext } from "./table2/index.js";
 
 /**
  * Opens the test context for an existing VM: the guest must answer over SSH (at a given

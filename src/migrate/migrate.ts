@@ -1,19 +1,19 @@
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { UserError } from "../errors.js";
 import { TIOSA_PREFIX } from "../hypervisor/driver.js";
 import { getFamily } from "../hypervisor/families/index.js";
-import { LibvirtDriver } from "../hypervisor/libvirt/driver.js";
+import { openDriver } from "../hypervisor/open.js";
 import { discoverRoutes, type Route } from "../routes/discover.js";
 import type { Family } from "../routes/artifacts.js";
 import { haveCommand } from "../util/exec.js";
 import { imageSize } from "./image-size.js";
 import { checkTargetRoom, type RoomCheck } from "./room.js";
-import { runnerFor } from "./runners/index.js";
+import { RouteExecution } from "./route-executor.js";
 import { readSourceVm, sourceFamilyOf } from "./source-vm.js";
 import { stopVm, type StopReport } from "./stop.js";
-import type { AdaptRecord, Artifact, StepContext, StepReport } from "./types.js";
+import type { AdaptRecord, StepReport } from "./types.js";
 
 export interface MigrateOptions {
   sourceUri: string;
@@ -68,8 +68,8 @@ export interface MigrateResult {
 export async function migrate(o: MigrateOptions): Promise<MigrateResult> {
   const started = Date.now();
   const log = o.onMessage ?? (() => {});
-  const source = new LibvirtDriver(o.sourceUri);
-  const target = new LibvirtDriver(o.targetUri);
+  const source = openDriver(o.sourceUri);
+  const target = openDriver(o.targetUri);
   const targetFamily = getFamily(o.family);
   await source.connect(o.signal);
   await target.connect(o.signal);
@@ -115,42 +115,28 @@ export async function migrate(o: MigrateOptions): Promise<MigrateResult> {
   const workDir = await mkdtemp(join(o.workDir ?? tmpdir(), "tiosa-migrate-")).catch((e: NodeJS.ErrnoException) => {
     throw new UserError(`work directory: cannot create one in '${o.workDir ?? tmpdir()}' (${e.code ?? e.message})`);
   });
-  const steps: StepReport[] = [];
+  let steps: StepReport[] = [];
   let ok = false;
   try {
     o.onStart?.({ route, targetRunId: target.runId, workDir });
-    const ctxBase: Omit<StepContext, "stepDir"> = {
+    const execution = new RouteExecution(route, {
       workDir, source: { driver: source, vm: o.vm },
       target: { driver: target, family: targetFamily, uri: o.targetUri },
       targetName: o.targetName ?? shortName(o.vm),
-      hardware: src.inventory, signal: o.signal, log,
-    };
-    let artifact: Artifact = { kind: `vm:${sourceFamily}`, disks: [], packagePath: null, vmName: o.vm };
-    for (const [i, step] of route.steps.entries()) {
-      o.signal?.throwIfAborted();
-      const stepDir = join(workDir, `${String(i + 1).padStart(2, "0")}-${step.tool.id.replace(/[^A-Za-z0-9_-]+/g, "_")}`);
-      await mkdir(stepDir);
-      log(`step ${i + 1}/${route.steps.length}: ${step.tool.name}`);
-      const t0 = Date.now();
-      const outcome = await runnerFor(step.tool)(artifact, step, { ...ctxBase, stepDir });
-      const report: StepReport = {
-        tool: step.tool.id, name: step.tool.name, input: step.input, output: step.output,
-        seconds: (Date.now() - t0) / 1000, bytesRead: outcome.bytesRead, bytesWritten: outcome.bytesWritten,
-        notes: outcome.notes ?? [],
-        ...(outcome.adapt ? { adapt: outcome.adapt } : {}),
-      };
-      steps.push(report);
-      o.onStep?.(report, i, route);
-      if (outcome.hardware) ctxBase.hardware = outcome.hardware;
-      artifact = outcome.output;
-    }
+      hardware: src.inventory, log,
+    }, { kind: `vm:${sourceFamily}`, disks: [], packagePath: null, vmName: o.vm });
+    ({ reports: steps } = await execution.run(0, execution.lastIndex, {
+      signal: o.signal,
+      onStart: (i, step) => log(`step ${i + 1}/${route.steps.length}: ${step.tool.name}`),
+      onStep: (report, i) => o.onStep?.(report, i, route),
+    }));
     // An abort during the last step undoes it too.
     o.signal?.throwIfAborted();
-    if (!artifact.vmName || !artifact.kind.startsWith("vm:")) throw new Error(`route ${route.id} ended with ${artifact.kind}, not a VM`);
+    const targetVm = execution.targetVm();
     ok = true;
     return {
       route, routeWasDefault: !o.routeId, routeCount: routes.length, sourceFamily, targetFamily: o.family,
-      stop, room, steps, adapt: steps.find((s) => s.adapt)?.adapt ?? null, targetVm: artifact.vmName, targetRunId: target.runId,
+      stop, room, steps, adapt: steps.find((s) => s.adapt)?.adapt ?? null, targetVm, targetRunId: target.runId,
       seconds: (Date.now() - started) / 1000, workDir: o.keepWork ? workDir : null,
     };
   } finally {

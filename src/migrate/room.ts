@@ -1,7 +1,5 @@
-import { statfs } from "node:fs/promises";
-import { dirname } from "node:path";
 import { UserError } from "../errors.js";
-import { POOL_ROOT, type LibvirtDriver } from "../hypervisor/libvirt/driver.js";
+import type { HypervisorDriver } from "../hypervisor/driver.js";
 import { formatBytes } from "./measure.js";
 
 export interface RoomCheck {
@@ -24,55 +22,28 @@ export interface RoomCheck {
  * virtual size, which a thin image may grow to). Memory: free memory (`virsh nodememstats`:
  * free + buffers + cached) against the VM's.
  */
-export async function checkTargetRoom(driver: LibvirtDriver, need: { diskActual: number; diskVirtual: number; memoryBytes: number }, signal?: AbortSignal): Promise<RoomCheck> {
+export async function checkTargetRoom(driver: HypervisorDriver, need: { diskActual: number; diskVirtual: number; memoryBytes: number }, signal?: AbortSignal): Promise<RoomCheck> {
   const warnings: string[] = [];
-  const freeDiskBytes = driver.local ? await localFree(POOL_ROOT) : await remotePoolFree(driver, signal);
-  const mem = await driver.virsh.raw(["nodememstats"], { signal });
-  const kib = (k: string) => { const m = new RegExp(`^\\s*${k}\\s*:\\s*(\\d+)\\s*KiB`, "m").exec(mem.stdout); return m ? Number(m[1]) * 1024 : null; };
-  const free = kib("free");
-  const availableMemoryBytes = free === null ? null : free + (kib("buffers") ?? 0) + (kib("cached") ?? 0);
-  const info = await driver.virsh.raw(["nodeinfo"], { signal });
-  const tm = /Memory size:\s*(\d+)\s*KiB/.exec(info.stdout);
-  const totalMemoryBytes = tm ? Number(tm[1]) * 1024 : kib("total");
+  const host = driver.capabilities.hostResources;
+  const store = host ? await host.imageStore(signal) : { dir: "(unknown)", freeBytes: null };
+  const freeDiskBytes = store.freeBytes;
+  const mem = host ? await host.memory(signal) : { availableBytes: null, totalBytes: null, source: "the driver does not say" };
+  const availableMemoryBytes = mem.availableBytes;
+  const totalMemoryBytes = mem.totalBytes;
   const check: RoomCheck = {
-    imageDir: POOL_ROOT, freeDiskBytes,
+    imageDir: store.dir, freeDiskBytes,
     neededDiskBytes: { actual: need.diskActual, virtual: need.diskVirtual },
     availableMemoryBytes, totalMemoryBytes, neededMemoryBytes: need.memoryBytes, warnings,
   };
-  if (freeDiskBytes === null) warnings.push(`${driver.uri}: free space in ${POOL_ROOT} unknown (no storage pool there); disk room not checked`);
+  if (freeDiskBytes === null) warnings.push(`${driver.uri}: free space in ${store.dir} unknown (no storage pool there); disk room not checked`);
   else if (freeDiskBytes < need.diskActual) {
-    throw new UserError(`target ${driver.uri} has ${formatBytes(freeDiskBytes)} free in ${POOL_ROOT}; the VM's disks hold ${formatBytes(need.diskActual)} (Sequence 2 step 6)`);
+    throw new UserError(`target ${driver.uri} has ${formatBytes(freeDiskBytes)} free in ${store.dir}; the VM's disks hold ${formatBytes(need.diskActual)} (Sequence 2 step 6)`);
   } else if (freeDiskBytes < need.diskVirtual) {
-    warnings.push(`${formatBytes(freeDiskBytes)} free in ${POOL_ROOT} is less than the disks' virtual size ${formatBytes(need.diskVirtual)}: the guest may fill it`);
+    warnings.push(`${formatBytes(freeDiskBytes)} free in ${store.dir} is less than the disks' virtual size ${formatBytes(need.diskVirtual)}: the guest may fill it`);
   }
-  if (availableMemoryBytes === null) warnings.push(`${driver.uri}: free memory unknown (virsh nodememstats)`);
+  if (availableMemoryBytes === null) warnings.push(`${driver.uri}: free memory unknown (${mem.source})`);
   else if (availableMemoryBytes < need.memoryBytes) {
     throw new UserError(`target ${driver.uri} has ${formatBytes(availableMemoryBytes)} of memory available; the VM needs ${formatBytes(need.memoryBytes)} (Sequence 2 step 6)`);
   }
   return check;
-}
-
-async function localFree(dir: string): Promise<number | null> {
-  // The images directory may not exist yet (libvirt creates it with its first pool).
-  for (let d = dir; ; d = dirname(d)) {
-    try {
-      const s = await statfs(d);
-      return s.bavail * s.bsize;
-    } catch {
-      if (d === dirname(d)) return null;
-    }
-  }
-}
-
-async function remotePoolFree(driver: LibvirtDriver, signal?: AbortSignal): Promise<number | null> {
-  const names = (await driver.virsh.raw(["pool-list", "--name"], { signal })).stdout.split("\n").map((s) => s.trim()).filter(Boolean);
-  for (const p of names) {
-    const xml = (await driver.virsh.raw(["pool-dumpxml", p], { signal })).stdout;
-    const path = /<path>([^<]*)<\/path>/.exec(xml)?.[1];
-    if (path !== POOL_ROOT && !path?.startsWith(`${POOL_ROOT}/`)) continue;
-    const info = (await driver.virsh.raw(["pool-info", "--bytes", p], { signal })).stdout;
-    const m = /Available:\s*(\d+)/.exec(info);
-    if (m) return Number(m[1]);
-  }
-  return null;
 }

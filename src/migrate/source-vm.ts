@@ -2,7 +2,7 @@ import { join } from "node:path";
 import { UserError } from "../errors.js";
 import { parseLibvirtDomainXml, parseXmlTree } from "../descriptors/libvirt-xml.js";
 import { BUILTIN_FAMILIES } from "../hypervisor/families/index.js";
-import type { LibvirtDriver } from "../hypervisor/libvirt/driver.js";
+import type { HypervisorDriver } from "../hypervisor/driver.js";
 import type { VmInventory } from "../inventory/model.js";
 import { FAMILIES, isFamily, type Family } from "../routes/artifacts.js";
 import type { DiskFile } from "./types.js";
@@ -15,8 +15,11 @@ export interface SourceVm {
   disks: DiskFile[];
 }
 
-export async function readSourceVm(driver: LibvirtDriver, vm: string, signal?: AbortSignal): Promise<SourceVm> {
-  const xml = await driver.domainXml(vm, signal, true);
+export async function readSourceVm(driver: HypervisorDriver, vm: string, signal?: AbortSignal): Promise<SourceVm> {
+  const lv = driver.capabilities.libvirt;
+  // The routes export a source as libvirt XML plus its disks (or hand it to virt-v2v -i libvirt).
+  if (!lv) throw new UserError(`VM '${vm}' on ${driver.uri}: its driver cannot describe the VM as libvirt XML, which every route's export starts from`);
+  const xml = await lv.domainXml(vm, { inactive: true }, signal);
   const inventory = parseLibvirtDomainXml(xml, `${driver.uri} domain '${vm}'`);
   const disks: DiskFile[] = [];
   for (const d of inventory.disks) {
@@ -61,9 +64,11 @@ function sameController(a: string, b: string): boolean {
  * Makes a source disk readable here: a local hypervisor's files are read in place; a
  * remote one's are downloaded through libvirt into `dir` (no shared file system assumed).
  */
-export async function localDiskCopy(driver: LibvirtDriver, disk: DiskFile, dir: string, index: number, signal?: AbortSignal): Promise<{ disk: DiskFile; downloaded: boolean }> {
+export async function localDiskCopy(driver: HypervisorDriver, disk: DiskFile, dir: string, index: number, signal?: AbortSignal): Promise<{ disk: DiskFile; downloaded: boolean }> {
   if (driver.local) return { disk, downloaded: false };
+  const remote = driver.capabilities.remoteVolumes;
+  if (!remote) throw new UserError(`disk ${disk.path} of ${driver.uri} is on another host and its driver cannot download volumes`);
   const dst = join(dir, `source-disk${index}.${disk.format}`);
-  await driver.virsh.ok(["vol-download", "--sparse", "--vol", disk.path, dst], { signal, timeoutMs: 3 * 60 * 60_000 });
+  await remote.download(disk.path, dst, signal);
   return { disk: { path: dst, format: disk.format }, downloaded: true };
 }

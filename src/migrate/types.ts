@@ -2,7 +2,7 @@ import type { AdaptRouteResult } from "../adapt/route.js";
 import type { ArtifactKind } from "../routes/artifacts.js";
 import type { RouteStep } from "../routes/discover.js";
 import type { HardwareFamily } from "../hypervisor/families/family.js";
-import type { LibvirtDriver } from "../hypervisor/libvirt/driver.js";
+import type { HypervisorDriver } from "../hypervisor/driver.js";
 import type { VmInventory } from "../inventory/model.js";
 
 /** A disk image file in the route's work directory, with its qemu-img format name. */
@@ -27,8 +27,8 @@ export interface StepContext {
   /** Fresh directory for this step's output, inside the route's work directory. */
   stepDir: string;
   workDir: string;
-  source: { driver: LibvirtDriver; vm: string };
-  target: { driver: LibvirtDriver; family: HardwareFamily; uri: string };
+  source: { driver: HypervisorDriver; vm: string };
+  target: { driver: HypervisorDriver; family: HardwareFamily; uri: string };
   /** Short name of the VM on the target (the driver prefixes `tiosa-<run>-`). */
   targetName: string;
   /**

@@ -2,8 +2,9 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { parseLinkNames, parseNetnsList, checkIfName, checkNsName } from "../../src/netns/netns.js";
 import { ifName, isNetworkTestLink, isNetworkTestNamespace, nsName } from "../../src/netns/cleanup.js";
-import { parseIpJsonAddr, parsePing } from "../../src/hypervisor/tests/guest-view.js";
-import { injectedNetworkFiles, parseExists } from "../../src/hypervisor/tests/injection.js";
+import { parseIpJsonAddr, parsePing } from "../../src/hypervisor/table2/guest-view.js";
+import { injectedNetworkFiles } from "../../src/hypervisor/table2/injection.js";
+import { parseExists } from "../../src/hypervisor/libvirt/offline-disks.js";
 import { guestfishQuote } from "../../src/libguestfs/env.js";
 
 test("ip netns list lines give namespace names, with or without an id", () => {

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { injectSubnet, pickSlot, routedPrefixes, routedSubnets } from "../../src/hypervisor/tests/subnets.js";
+import { injectSubnet, pickSlot, routedPrefixes, routedSubnets } from "../../src/hypervisor/table2/subnets.js";
 
 const ROUTES = `default via 172.16.0.1 dev eth0
 172.16.0.0/24 dev eth0 proto kernel scope link src 172.16.0.2

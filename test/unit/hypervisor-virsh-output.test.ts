@@ -2,7 +2,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { parseBlkInfo, parseDhcpLeases, parseDomIfAddr, parseStatLines, parseVersion, parseNames } from "../../src/hypervisor/libvirt/parse.js";
 import { classify } from "../../src/hypervisor/libvirt/virsh.js";
-import { isLocalUri, LibvirtDriver, hostHasVirtExtensions } from "../../src/hypervisor/libvirt/driver.js";
+import { isLocalUri, LibvirtDriver } from "../../src/hypervisor/libvirt/driver.js";
+import { hostHasVirtExtensions } from "../../src/hypervisor/libvirt/accel.js";
 import { parseSshEndpoint } from "../../src/hypervisor/guest-ssh.js";
 import { fatalConsoleLine, consoleTail } from "../../src/hypervisor/launch.js";
 import { UserError } from "../../src/errors.js";
@@ -46,7 +47,7 @@ test("local and remote URIs are told apart; a non-URI is refused", () => {
   assert.equal(isLocalUri("test:///default"), true);
   assert.equal(isLocalUri("qemu+ssh://root@10.250.0.2/system?keyfile=/k"), false);
   assert.throws(() => new LibvirtDriver("/etc/passwd"), UserError);
-  assert.match(new LibvirtDriver("qemu:///system", "0123abcd").domainName("vm"), /^tiosa-0123abcd-vm$/);
+  assert.match(new LibvirtDriver("qemu:///system", "0123abcd").vmName("vm"), /^tiosa-0123abcd-vm$/);
 });
 
 test("--ssh user@host[:port] is parsed strictly", () => {

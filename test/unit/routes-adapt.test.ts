@@ -85,9 +85,9 @@ const domain = (disks: string[]) => `<domain type='qemu'><name>web</name><memory
 ${disks.map((p, i) => `<disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='${p}'/><target dev='vd${"ab"[i]}' bus='virtio'/></disk>`).join("\n")}
 <interface type='network'><source network='default'/><model type='virtio'/></interface></devices></domain>`;
 
-/** A step context whose source driver only answers dumpxml: the runner must fail before running anything. */
+/** A step context whose source driver only answers dumpxml (its libvirt capability): the runner must fail before running anything. */
 function stepCtx(xml: string, dir: string): StepContext {
-  const driver = { uri: "qemu:///system", local: true, domainXml: async () => xml };
+  const driver = { uri: "qemu:///system", local: true, capabilities: { libvirt: { domainXml: async () => xml } } };
   return {
     stepDir: dir, workDir: dir, source: { driver, vm: "web" } as unknown as StepContext["source"],
     target: { driver: {} as StepContext["target"]["driver"], family: getFamily("vmware"), uri: "qemu:///system" },

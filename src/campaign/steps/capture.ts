@@ -2,11 +2,11 @@ import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { errorMessage } from "../../errors.js";
 import { getFamily } from "../../hypervisor/families/index.js";
-import type { LibvirtDriver } from "../../hypervisor/libvirt/driver.js";
-import { captureGuest } from "../../guest/capture.js";
-import { SNAPSHOT_VERSION, Snapshot } from "../../snapshot/schema.js";
+import type { HypervisorDriver } from "../../hypervisor/driver.js";
+import { GuestProbeError, captureSnapshot } from "../../capture/snapshot.js";
+import type { Snapshot } from "../../snapshot/schema.js";
 import type { CaptureJob } from "../plan.js";
-import { observeGuest, StepFailed, type RunContext } from "./common.js";
+import { guestOf, hypervisorsOf, observeGuest, StepFailed, type RunContext } from "./common.js";
 import { guestAccess, probeTransport, testContext } from "./guest-access.js";
 import { runHypervisorSet, type HypervisorSet } from "./hypervisor-set.js";
 import { runStep, skipRest } from "./step.js";
@@ -23,8 +23,8 @@ export const SOURCE_TERMINATE_NOTE = "not run on the source hypervisor: the VM i
  * Defines the source VM of an image guest on its HS, in the HS family's hardware, from the
  * guest's image (the driver copies the image into the job's pool): nothing is started.
  */
-export async function defineSourceVm(rc: RunContext, driver: LibvirtDriver, guest: string, hsFamily: string, signal: AbortSignal): Promise<string> {
-  const g = rc.campaign.guests.find((x) => x.name === guest)!;
+export async function defineSourceVm(rc: RunContext, driver: HypervisorDriver, guest: string, hsFamily: string, signal: AbortSignal): Promise<string> {
+  const g = guestOf(rc, guest);
   if (g.kind === "vm") return g.vm;
   const img = rc.images.get(guest)!;
   const h = await driver.defineVm({
@@ -39,9 +39,9 @@ export async function defineSourceVm(rc: RunContext, driver: LibvirtDriver, gues
  * that source compares against. The VM is left running: the cases stop and export it.
  * Returns the VM's name, or null when a step failed.
  */
-export async function runCapture(rc: RunContext, job: CaptureJob, driver: LibvirtDriver, workDir: string): Promise<string | null> {
-  const hs = rc.plan.hypervisors.find((h) => h.name === job.hs)!;
-  const g = rc.campaign.guests.find((x) => x.name === job.guest)!;
+export async function runCapture(rc: RunContext, job: CaptureJob, driver: HypervisorDriver, workDir: string): Promise<string | null> {
+  const hs = hypervisorsOf(rc, job).source;
+  const g = guestOf(rc, job.guest);
   const access = guestAccess(rc, g);
   const evidenceDir = join(workDir, "evidence");
   await mkdir(evidenceDir, { recursive: true });
@@ -72,24 +72,22 @@ export async function runCapture(rc: RunContext, job: CaptureJob, driver: Libvir
       const seen = await observeGuest(driver, vm);
       throw new StepFailed(`the guest did not come up on its own hypervisor: ${seen.bootFailure ?? seen.summary}`, seen.evidence);
     }
-    let guest;
+    let snapshot: Snapshot;
     try {
-      const t = await probeTransport(driver, vm, access, workDir, signal);
-      try {
-        guest = await captureGuest(t, { ...rc.campaign.probe, signal });
-      } finally {
-        await t.close();
-      }
+      snapshot = await captureSnapshot({
+        subject: { vm, hypervisor: hs.uri, family: hs.family, accel: await driver.accel(signal) },
+        hypervisorTests: set!.results, notRequested: set!.notRequested,
+        openGuest: () => probeTransport(driver, vm, access, workDir, signal),
+        probe: { ...rc.campaign.probe, signal },
+        // Step 1's inventory: the definition the cases export.
+        inventory: async () => inventory ?? null,
+      });
     } catch (e) {
-      if (signal.aborted) throw e;
+      if (!(e instanceof GuestProbeError)) throw e;
       const seen = await observeGuest(driver, vm);
-      throw new StepFailed(`guest probe over SSH failed: ${errorMessage(e)}; ${seen.summary}`, seen.evidence);
+      throw new StepFailed(`guest probe over SSH failed: ${errorMessage(e.cause)}; ${seen.summary}`, seen.evidence);
     }
-    const snapshot = Snapshot.parse({
-      schemaVersion: SNAPSHOT_VERSION, capturedAt: new Date().toISOString(), tool: { name: "tiosa", version: "0.1.0" },
-      subject: { vm, hypervisor: hs.uri, family: hs.family, accel: await driver.accel(signal) },
-      hypervisorTests: set!.results, notRequested: set!.notRequested, inventory, guest,
-    });
+    const guest = snapshot.guest!;
     const errs = guest.errors?.length ?? 0;
     return { detail: `guest probe over ${guest.transport}: ${errs ? `${errs} probe error(s)` : "every probe answered"}`, snapshot: { role: "source", snapshot } };
   });

@@ -4,11 +4,10 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { errorMessage } from "../../errors.js";
-import { LibvirtDriver } from "../../hypervisor/libvirt/driver.js";
+import type { HypervisorDriver } from "../../hypervisor/driver.js";
 import { consoleTail } from "../../hypervisor/launch.js";
-import { QgaTransport } from "../../guest/transports/qga.js";
-import type { Campaign } from "../spec.js";
-import type { Plan } from "../plan.js";
+import type { Campaign, CampaignGuest } from "../spec.js";
+import type { CaptureJob, CaseJob, Plan, PlannedHypervisor } from "../plan.js";
 import type { EvidenceInput, RunStore } from "../store.js";
 import { consoleBootFailure } from "../causes.js";
 import type { BuiltImage } from "../../images/index.js";
@@ -28,6 +27,28 @@ export interface RunContext {
   log: (message: string) => void;
   /** Called after every step start and end, for the live view. */
   changed: () => void;
+}
+
+/** The campaign's definition of a job's guest. */
+export function guestOf(rc: RunContext, name: string): CampaignGuest {
+  const g = rc.campaign.guests.find((x) => x.name === name);
+  if (!g) throw new Error(`guest '${name}' is not in campaign ${rc.campaign.name}`);
+  return g;
+}
+
+/**
+ * A job's HS (and HUT), as the planner resolved them; a plan stored by an earlier version
+ * names them only, and they are found in its hypervisor list.
+ */
+export function hypervisorsOf(rc: RunContext, job: CaptureJob | CaseJob): { source: PlannedHypervisor; target: PlannedHypervisor | null } {
+  const byName = (name: string) => {
+    const h = rc.plan.hypervisors.find((x) => x.name === name);
+    if (!h) throw new Error(`hypervisor '${name}' is not in the plan`);
+    return h;
+  };
+  const source = job.source ?? byName(job.hs);
+  const target = job.kind === "case" ? job.target ?? byName(job.hut) : null;
+  return { source, target };
 }
 
 /**
@@ -76,7 +97,7 @@ export function stepErrorMessage(e: unknown, signal: AbortSignal, runSignal: Abo
  * show the boot stopping?), a screenshot, and the guest agent's view (it answers => the OS
  * runs; its addresses say whether the network came up). Every item is evidence for the causes.
  */
-export async function observeGuest(driver: LibvirtDriver, vm: string): Promise<{ evidence: EvidenceInput[]; bootFailure: string | null; agent: boolean; summary: string }> {
+export async function observeGuest(driver: HypervisorDriver, vm: string): Promise<{ evidence: EvidenceInput[]; bootFailure: string | null; agent: boolean; summary: string }> {
   const evidence: EvidenceInput[] = [];
   let bootFailure: string | null = null;
   const console = await driver.readSerialConsole(vm).catch(() => "");
@@ -94,12 +115,13 @@ export async function observeGuest(driver: LibvirtDriver, vm: string): Promise<{
   }
   let agent = false;
   let summary = bootFailure ? `console: ${bootFailure}` : "";
+  const channel = driver.capabilities.guestAgent;
   if (!bootFailure) {
     agent = await driver.agentPing(vm, AbortSignal.timeout(20_000)).catch(() => false);
-    if (agent) {
+    if (agent && channel) {
       const facts: string[] = ["guest-ping: answered (the OS is running)"];
       try {
-        const t = await QgaTransport.connect({ via: "libvirt", domain: vm, uri: driver.uri }, 10_000);
+        const t = await channel.open(vm, 10_000);
         try {
           const r = await t.exec("systemctl is-system-running 2>/dev/null; ip -j addr 2>/dev/null || ip addr", { timeoutMs: 20_000 });
           facts.push(`guest-exec 'systemctl is-system-running; ip -j addr' (exit ${r.code}):`, r.stdout.trim());
@@ -114,6 +136,8 @@ export async function observeGuest(driver: LibvirtDriver, vm: string): Promise<{
         summary = "the guest agent answers but SSH does not";
       }
       evidence.push({ kind: "guest-agent", text: facts.join("\n") });
+    } else if (agent) {
+      summary = "the guest agent answers but SSH does not";
     } else {
       summary ||= "no boot failure on the console; the guest agent does not answer";
     }

@@ -3,7 +3,7 @@ import { UserError } from "../../errors.js";
 import type { GuestAccess } from "../../hypervisor/launch.js";
 import { OpenSshTransport } from "../../hypervisor/guest-ssh.js";
 import type { HypervisorDriver } from "../../hypervisor/driver.js";
-import type { HypervisorTestContext } from "../../hypervisor/tests/index.js";
+import type { HypervisorTestContext } from "../../hypervisor/table2/index.js";
 import { SshTransport } from "../../guest/transports/ssh.js";
 import type { GuestTransport } from "../../guest/transport.js";
 import { findRecipe } from "../../images/builder.js";

@@ -1,5 +1,5 @@
-import { DEFAULT_HYPERVISOR_GROUPS, runHypervisorTests, type HypervisorTestContext, type Results } from "../../hypervisor/tests/index.js";
-import { testLaunch, testTerminate } from "../../hypervisor/tests/group-1.1-lifecycle.js";
+import { DEFAULT_HYPERVISOR_GROUPS, runHypervisorTests, type HypervisorTestContext, type Results } from "../../hypervisor/table2/index.js";
+import { testLaunch, testTerminate } from "../../hypervisor/table2/group-1.1-lifecycle.js";
 
 const LATER_IDS = ["1.4.a", "1.4.b", "1.2.a", "1.2.b", "1.2.c", "1.1.b", "1.1.c", "1.1.d", "1.1.e", "1.1.f", "1.1.g"];
 

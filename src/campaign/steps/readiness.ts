@@ -1,6 +1,6 @@
 import { runOk } from "../../util/exec.js";
 import { getFamily } from "../../hypervisor/families/index.js";
-import type { LibvirtDriver } from "../../hypervisor/libvirt/driver.js";
+import type { HypervisorDriver } from "../../hypervisor/driver.js";
 import { formatBytes } from "../../migrate/measure.js";
 import type { ReadinessJob } from "../plan.js";
 
@@ -13,7 +13,7 @@ export const GUEST_MEMORY_BYTES = 1024 * 2 ** 20;
  * image format is one the local qemu-img writes, and the hypervisor has the memory for it.
  * Throws with what is missing; returns the detail line of the step.
  */
-export async function checkReadiness(driver: LibvirtDriver, job: ReadinessJob, signal: AbortSignal): Promise<string> {
+export async function checkReadiness(driver: HypervisorDriver, job: ReadinessJob, signal: AbortSignal): Promise<string> {
   const info = await driver.connect(signal);
   // Other users' VMs may vanish between the listing and their description: ask again.
   let inv;
@@ -32,10 +32,7 @@ export async function checkReadiness(driver: LibvirtDriver, job: ReadinessJob, s
   const formats = (await runOk("qemu-img", ["--help"], { timeoutMs: 20_000, signal })).stdout;
   const supported = /Supported formats:(.*)/.exec(formats)?.[1]?.trim().split(/\s+/) ?? [];
   if (!supported.includes(family.disk.format)) problems.push(`qemu-img here cannot write ${family.disk.format} (the ${family.name} family's image format)`);
-  const mem = await driver.virsh.raw(["nodememstats"], { signal });
-  const kib = (k: string) => { const m = new RegExp(`^\\s*${k}\\s*:\\s*(\\d+)\\s*KiB`, "m").exec(mem.stdout); return m ? Number(m[1]) * 1024 : null; };
-  const free = kib("free");
-  const available = free === null ? null : free + (kib("buffers") ?? 0) + (kib("cached") ?? 0);
+  const available = driver.capabilities.hostResources ? (await driver.capabilities.hostResources.memory(signal)).availableBytes : null;
   if (available !== null && available < GUEST_MEMORY_BYTES) problems.push(`only ${formatBytes(available)} of memory available; a guest needs ${formatBytes(GUEST_MEMORY_BYTES)}`);
   if (problems.length) throw new Error(problems.join("; "));
   return `${info.type ?? "?"} ${info.version ?? ""} (${info.accel ?? "?"}) on ${info.hostname ?? "?"}: ${inv.vmCount} VM(s), all exposing memory, CPU, NICs and disks; `

@@ -2,14 +2,12 @@ import { writeFile } from "node:fs/promises";
 import { dirname, basename, join } from "node:path";
 import type { Command } from "../command.js";
 import { UserError, errorMessage } from "../../errors.js";
-import { LibvirtDriver } from "../../hypervisor/libvirt/driver.js";
-import { runHypervisorTests } from "../../hypervisor/tests/index.js";
-import { testTerminate } from "../../hypervisor/tests/group-1.1-lifecycle.js";
+import { openDriver } from "../../hypervisor/open.js";
+import { runHypervisorTests } from "../../hypervisor/table2/index.js";
+import { testTerminate } from "../../hypervisor/table2/group-1.1-lifecycle.js";
 import { openTestContext } from "../../hypervisor/session.js";
 import { ensureDir, bootTimeoutOption, groupsOption, guestAccessOption, oneUri, optString, renderResults, requiredVm } from "../../hypervisor/cli-support.js";
-import { parseXmlTree, tiosaRunIdOf } from "../../descriptors/libvirt-xml.js";
-import { SNAPSHOT_VERSION, Snapshot, type GuestState } from "../../snapshot/schema.js";
-import { captureGuest } from "../../guest/capture.js";
+import { GuestProbeError, captureSnapshot } from "../../capture/snapshot.js";
 import { SshTransport } from "../../guest/transports/ssh.js";
 
 export const captureCommand: Command = {
@@ -35,7 +33,7 @@ export const captureCommand: Command = {
     const groups = groupsOption(ctx);
     const { access } = guestAccessOption(ctx);
     const allowTerminate = ctx.options["allow-terminate"] === true;
-    const driver = new LibvirtDriver(uri);
+    const driver = openDriver(uri);
     await driver.connect(ctx.signal);
     await driver.state(vm, ctx.signal);
     const evidenceDir = await ensureDir(join(dirname(out), `${basename(out).replace(/\.json$/i, "")}.evidence`));
@@ -43,48 +41,32 @@ export const captureCommand: Command = {
       // Inventory first: Terminate, if allowed, removes the VM at the end.
       ctx.err(`capture: inventory of ${vm}`);
       const inventory = await driver.vmInventory(vm, ctx.signal);
-      const xml = await driver.domainXml(vm, ctx.signal, true);
-      const marker = tiosaRunIdOf(parseXmlTree(xml, vm));
-      const familyAttr = /<tiosa:run [^>]*family=["']([^"']+)["']/.exec(xml)?.[1] ?? null;
-      const family = optString(ctx, "family") ?? (marker ? familyAttr : null);
+      const marker = await driver.markerOf(vm, ctx.signal);
+      const family = optString(ctx, "family") ?? marker?.family ?? null;
       const accel = inventory.hypervisorType === "kvm" ? "kvm" : inventory.hypervisorType === "qemu" ? "tcg" : null;
 
       const tctx = await openTestContext({ driver, vm, access, evidenceDir, allowTerminate: false, ctx, bootTimeoutMs: bootTimeoutOption(ctx) });
       const { results, notRequested } = await runHypervisorTests(tctx, groups);
 
       ctx.err(`capture: guest probe over SSH ${tctx.guest.label}`);
-      let guest: GuestState | null = null;
       const host = access.host ?? (await driver.guestAddress(vm, ctx.signal));
       if (!host) throw new UserError(`capture: no address for VM '${vm}' (give --ssh user@host)`);
-      const transport = await SshTransport.connect({ user: access.user, host, port: access.port ?? 22 }, {
-        identityFile: access.identityFile, knownHostsFile: join(evidenceDir, "known_hosts"), acceptNew: true, connectTimeoutMs: 60_000,
-      }, ctx.signal);
-      try {
-        // Guest scripts get the boot budget: a loaded TCG host runs them many times slower.
-        guest = await captureGuest(transport, { signal: ctx.signal, userOps: ctx.options["no-user-ops"] !== true, timeoutMs: Math.max(60_000, bootTimeoutOption(ctx) / 2) });
-      } finally {
-        await transport.close();
-      }
-
-      if (groups.includes("1.1")) {
-        if (allowTerminate) {
-          Object.assign(results, await testTerminate({ ...tctx, allowTerminate: true }));
-          delete notRequested["1.1.g"];
-        }
-      }
-      const snapshot = Snapshot.parse({
-        schemaVersion: SNAPSHOT_VERSION,
-        capturedAt: new Date().toISOString(),
-        tool: { name: "tiosa", version: "0.1.0" },
+      const terminate = groups.includes("1.1") && allowTerminate;
+      const snapshot = await captureSnapshot({
         subject: { vm, hypervisor: uri, family, accel },
-        hypervisorTests: results,
-        notRequested,
-        inventory,
-        guest,
-      });
+        hypervisorTests: results, notRequested,
+        openGuest: () => SshTransport.connect({ user: access.user, host, port: access.port ?? 22 }, {
+          identityFile: access.identityFile, knownHostsFile: join(evidenceDir, "known_hosts"), acceptNew: true, connectTimeoutMs: 60_000,
+        }, ctx.signal),
+        // Guest scripts get the boot budget: a loaded TCG host runs them many times slower.
+        probe: { signal: ctx.signal, userOps: ctx.options["no-user-ops"] !== true, timeoutMs: Math.max(60_000, bootTimeoutOption(ctx) / 2) },
+        // Taken before Table II: Terminate, if allowed, removes the VM at the end.
+        inventory: async () => inventory,
+        ...(terminate ? { after: async () => ({ results: await testTerminate({ ...tctx, allowTerminate: true }), requested: ["1.1.g"] }) } : {}),
+      }).catch((e: unknown) => { throw e instanceof GuestProbeError ? e.cause : e; });
       await writeFile(out, JSON.stringify(snapshot, null, 2) + "\n");
       if (ctx.format === "json") ctx.out(JSON.stringify(snapshot, null, 2));
-      else ctx.out(`${renderResults(results, notRequested)}\n\nSnapshot written to ${out}; evidence in ${evidenceDir}`);
+      else ctx.out(`${renderResults(snapshot.hypervisorTests, snapshot.notRequested ?? {})}\n\nSnapshot written to ${out}; evidence in ${evidenceDir}`);
       return 0;
     } catch (e) {
       if (e instanceof UserError) throw e;

@@ -1,6 +1,6 @@
 import type { Command } from "../command.js";
 import { ExitCode } from "../../errors.js";
-import { LibvirtDriver } from "../../hypervisor/libvirt/driver.js";
+import { openDriver } from "../../hypervisor/open.js";
 import { oneUri } from "../../hypervisor/cli-support.js";
 
 export const cleanupCommand: Command = {
@@ -9,7 +9,7 @@ export const cleanupCommand: Command = {
   usage: "URI [--format table|json]",
   async run(ctx) {
     const uri = oneUri(ctx, "cleanup");
-    const driver = new LibvirtDriver(uri);
+    const driver = openDriver(uri);
     await driver.connect(ctx.signal);
     const report = await driver.cleanup({ allRuns: true });
     if (ctx.format === "json") ctx.out(JSON.stringify(report, null, 2));

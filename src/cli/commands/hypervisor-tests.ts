@@ -3,8 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Command } from "../command.js";
 import { ExitCode } from "../../errors.js";
-import { LibvirtDriver } from "../../hypervisor/libvirt/driver.js";
-import { runHypervisorTests } from "../../hypervisor/tests/index.js";
+import { openDriver } from "../../hypervisor/open.js";
+import { runHypervisorTests } from "../../hypervisor/table2/index.js";
 import { openTestContext } from "../../hypervisor/session.js";
 import { ensureDir, bootTimeoutOption, groupsOption, guestAccessOption, oneUri, optString, renderResults, requiredVm } from "../../hypervisor/cli-support.js";
 
@@ -26,7 +26,7 @@ export const hypervisorTestsCommand: Command = {
     const vm = requiredVm(ctx, "hypervisor-tests");
     const groups = groupsOption(ctx);
     const { access } = guestAccessOption(ctx);
-    const driver = new LibvirtDriver(uri);
+    const driver = openDriver(uri);
     await driver.connect(ctx.signal);
     // A VM that does not exist fails here, before anything is created.
     await driver.state(vm, ctx.signal);

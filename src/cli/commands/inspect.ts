@@ -1,6 +1,6 @@
 import type { Command } from "../command.js";
 import { UserError } from "../../errors.js";
-import { LibvirtDriver } from "../../hypervisor/libvirt/driver.js";
+import { openDriver } from "../../hypervisor/open.js";
 import { readDescriptor } from "../../descriptors/index.js";
 import { isHypervisorUri, optString, renderInventory } from "../../hypervisor/cli-support.js";
 
@@ -16,7 +16,7 @@ export const inspectCommand: Command = {
     const vm = optString(ctx, "vm");
     let inv;
     if (isHypervisorUri(target)) {
-      const driver = new LibvirtDriver(target);
+      const driver = openDriver(target);
       inv = await driver.inventory({ vm, signal: ctx.signal });
     } else {
       inv = await readDescriptor(target);

@@ -1,23 +1,28 @@
 import { randomBytes } from "node:crypto";
-import { lstat, mkdir, readFile, readdir, rm, stat, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile, readdir, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { UserError, errorMessage } from "../../errors.js";
-import { runOk } from "../../util/exec.js";
-import { parseLibvirtDomainXml, parseXmlTree, tiosaRunIdOf } from "../../descriptors/libvirt-xml.js";
+import { TIOSA_XMLNS, parseLibvirtDomainXml, parseXmlTree, tiosaRunIdOf } from "../../descriptors/libvirt-xml.js";
+import { QgaTransport } from "../../guest/transports/qga.js";
 import type { HypervisorInventory, VmInventory } from "../../inventory/model.js";
-import { detectAccel, kvmFallbackAllowed, markKvmUnusable } from "../../qemu/accel.js";
+import { kvmFallbackAllowed, markKvmUnusable } from "../../qemu/accel.js";
 import type { VmActivity } from "../stall.js";
 import {
-  TIOSA_PREFIX, type AttachedDisk, type CleanupReport, type DefineVmSpec, type HypervisorDriver,
+  TIOSA_PREFIX, type AttachedDisk, type CleanupReport, type DefineVmSpec, type DriverCapabilities, type HypervisorDriver,
   type HypervisorInfo, type LifecycleOp, type VmHandle, type VmState,
 } from "../driver.js";
-import { Virsh, VirshError, CONNECT_TIMEOUT_MS } from "./virsh.js";
-import { buildAttachDiskXml, buildDomainXml, buildFixedSubnetNetworkXml, buildNetworkXml, fitDomainXmlToHost, targetName } from "./domain-xml.js";
-import type { FixedGuestNetwork } from "../../images/recipe.js";
+import { Virsh, CONNECT_TIMEOUT_MS } from "./virsh.js";
+import { buildAttachDiskXml, buildDomainXml, fitDomainXmlToHost, targetName } from "./domain-xml.js";
 import {
   parseBlkInfo, parseDhcpLeases, parseDomIfAddr, parseDomState, parseDomStatsActivity, parseKeyValues, parseNames, parseStatLines, parseVersion,
 } from "./parse.js";
+import { chooseAccel } from "./accel.js";
+import { cleanupRun } from "./cleanup.js";
+import { libvirtHostResources, libvirtRemoteVolumes } from "./host.js";
+import { libvirtNetworkLab } from "./network-lab.js";
+import { libvirtOfflineDisks } from "./offline-disks.js";
+import { RunNetwork } from "./run-network.js";
+import { RunStorage } from "./storage.js";
 
 const OPS: Record<LifecycleOp, string[]> = {
   start: ["start"],
@@ -29,20 +34,12 @@ const OPS: Record<LifecycleOp, string[]> = {
   destroy: ["destroy"],
 };
 
-/** Where libvirt keeps tiosa's volumes on the hypervisor host (one dir pool per run). */
-export const POOL_ROOT = "/var/lib/libvirt/images";
 /** virtlogd writes the serial log here; libvirt's own qemu log dir is allowed by its policy. */
 export const SERIAL_LOG_DIR = "/var/log/libvirt/qemu";
 
 type Node = Record<string, unknown>;
 const arr = (v: unknown): Node[] => (Array.isArray(v) ? v : v === undefined ? [] : [v]) as Node[];
 const node = (v: unknown): Node | undefined => (v && typeof v === "object" ? (v as Node) : undefined);
-
-/** True when libvirt's host CPU (virsh capabilities) lists Intel VT-x or AMD-V. */
-export function hostHasVirtExtensions(capabilitiesXml: string): boolean {
-  const host = /<host>[\s\S]*?<\/cpu>/.exec(capabilitiesXml)?.[0] ?? "";
-  return /<feature name=['"](vmx|svm)['"]/.test(host);
-}
 
 export function newRunId(): string {
   return randomBytes(4).toString("hex");
@@ -58,34 +55,52 @@ export function isLocalUri(uri: string): boolean {
 export class LibvirtDriver implements HypervisorDriver {
   readonly virsh: Virsh;
   readonly local: boolean;
+  readonly capabilities: DriverCapabilities;
   private info: HypervisorInfo | undefined;
-  private stagingDir: string | undefined;
   private accelChoice: "kvm" | "tcg" | undefined;
   private extraDisks = 0;
-  private fixedNetwork: { name: string; net: FixedGuestNetwork } | undefined;
+  private readonly storage: RunStorage;
+  private readonly network: RunNetwork;
 
   constructor(readonly uri: string, readonly runId: string = newRunId()) {
     if (!/^[a-z][a-z0-9+]*:\/\//i.test(uri)) throw new UserError(`hypervisor URI '${uri}' is not a libvirt URI (e.g. qemu:///system, qemu+ssh://root@host/system)`);
     if (!/^[0-9a-f]{8}$/.test(runId)) throw new Error(`run id '${runId}' must be 8 hex digits`);
     this.virsh = new Virsh(uri);
     this.local = isLocalUri(uri);
+    this.storage = new RunStorage(this.virsh, runId, this.local);
+    this.network = new RunNetwork(this.virsh, uri, runId, this.storage);
+    this.capabilities = {
+      offlineDisks: libvirtOfflineDisks(uri, this.local, (signal) => this.accel(signal)),
+      networkLab: libvirtNetworkLab(this.virsh, () => this.networkName),
+      libvirt: {
+        uri,
+        domainXml: (vm, opts, signal) => this.domainXml(vm, signal, opts.inactive === true),
+        ensurePool: (signal) => this.storage.ensurePool(signal),
+        ensureNetwork: (signal) => this.network.ensure(signal),
+        networkBridge: (network, signal) => this.network.bridgeOf(network, signal),
+        markAsRun: async (vm, family, signal) => {
+          await this.virsh.ok(["metadata", "--config", "--uri", TIOSA_XMLNS, "--key", "tiosa", "--set", `<run id="${this.runId}" family="${family}"/>`, "--", vm], { signal });
+        },
+        fitToHost: (vm, signal) => this.fitToHost(vm, signal),
+      },
+      hostResources: libvirtHostResources(this.virsh, this.local),
+      ...(this.local ? {} : { remoteVolumes: libvirtRemoteVolumes(this.virsh) }),
+      guestAgent: { open: (vm, timeoutMs) => QgaTransport.connect({ via: "libvirt", domain: vm, uri }, timeoutMs) },
+      fixedGuestNetwork: { use: (name, net) => this.network.useFixed(name, net) },
+    };
   }
 
-  get poolName(): string { return `${TIOSA_PREFIX}${this.runId}`; }
-  get networkName(): string { return this.fixedNetwork?.name ?? `${TIOSA_PREFIX}${this.runId}`; }
+  get poolName(): string { return this.storage.poolName; }
+  get networkName(): string { return this.network.name; }
 
-  /**
-   * VMs this driver defines join `name`, a network of the subnet the guest's image is
-   * configured for (a static address), instead of the run's DHCP network. The network is
-   * shared by every driver given the same name (libvirt allows one network per subnet on a
-   * host) and is not this run's to remove: whoever chose the name removes it (a campaign, at
-   * its end, through a driver whose run id is the name's marker).
-   */
-  useFixedNetwork(name: string, net: FixedGuestNetwork): void {
-    if (!name.startsWith(TIOSA_PREFIX)) throw new Error(`network '${name}' must carry the tiosa prefix`);
-    this.fixedNetwork = { name, net };
+  vmName(short: string): string { return `${TIOSA_PREFIX}${this.runId}-${short}`; }
+
+  async markerOf(vm: string, signal?: AbortSignal): Promise<{ runId: string; family: string | null } | null> {
+    const xml = await this.domainXml(vm, signal, true);
+    const runId = tiosaRunIdOf(parseXmlTree(xml, vm));
+    if (!runId) return null;
+    return { runId, family: /<tiosa:run [^>]*family=["']([^"']+)["']/.exec(xml)?.[1] ?? null };
   }
-  domainName(short: string): string { return `${TIOSA_PREFIX}${this.runId}-${short}`; }
 
   async connect(signal?: AbortSignal): Promise<HypervisorInfo> {
     if (this.info) return this.info;
@@ -112,25 +127,9 @@ export class LibvirtDriver implements HypervisorDriver {
     return this.info;
   }
 
-  /**
-   * kvm only where it really runs guests. Local: a kernel-boot probe (src/qemu/accel.ts) plus a
-   * fallback to TCG when a kvm domain stalls (waitForGuest, ../stall.ts). Remote: KVM if the remote
-   * libvirt offers it, with the same fallback.
-   */
+  /** How this driver's VMs run (./accel.ts decides, once per driver). */
   async accel(signal?: AbortSignal): Promise<"kvm" | "tcg"> {
-    if (this.accelChoice) return this.accelChoice;
-    const forced = process.env.TIOSA_ACCEL;
-    if (forced === "kvm" || forced === "tcg") return (this.accelChoice = forced);
-    if (this.local && this.uri.startsWith("qemu")) {
-      this.accelChoice = await detectAccel(signal);
-    } else {
-      // Remote: no emulator to boot a probe with, so ask libvirt. A /dev/kvm without the
-      // CPU's virtualization extensions (vmx/svm) is the kind of shim that cannot run guests.
-      const dom = await this.virsh.raw(["domcapabilities", "--virttype", "kvm", "--arch", "x86_64"], { signal });
-      const caps = await this.virsh.raw(["capabilities"], { signal });
-      this.accelChoice = dom.code === 0 && hostHasVirtExtensions(caps.stdout) ? "kvm" : "tcg";
-    }
-    return this.accelChoice;
+    return (this.accelChoice ??= await chooseAccel(this.virsh, this.uri, this.local, signal));
   }
 
   /**
@@ -224,116 +223,19 @@ export class LibvirtDriver implements HypervisorDriver {
     return parseDomState(await this.virsh.ok(["domstate", "--reason", "--", vm], { signal }));
   }
 
-  /**
-   * One staging directory per run, shared by every driver instance of that run, so that
-   * whichever instance cleans up the run also removes it. Its name is predictable, so it is
-   * created exclusively and refused if something else (a symlink, another user's) is there.
-   */
-  private async staging(): Promise<string> {
-    if (this.stagingDir) return this.stagingDir;
-    const dir = join(tmpdir(), `tiosa-libvirt-${this.runId}`);
-    try {
-      await mkdir(dir, { mode: 0o700 });
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
-      const st = await lstat(dir);
-      if (!st.isDirectory() || st.uid !== process.getuid?.()) throw new Error(`staging directory ${dir} exists and is not this user's directory`);
-    }
-    this.stagingDir = dir;
-    return dir;
-  }
-
-  /**
-   * This run's storage pool (created on first use, removed by cleanup()); public for tools
-   * that write into it themselves, such as virt-v2v's `-o libvirt`. Returns its name.
-   */
-  async ensurePool(signal?: AbortSignal): Promise<string> {
-    const r = await this.virsh.raw(["pool-info", this.poolName], { signal });
-    if (r.code === 0) return this.poolName;
-    const path = `${POOL_ROOT}/${this.poolName}`;
-    await this.virsh.ok(["pool-define-as", this.poolName, "dir", "--target", path], { signal });
-    await this.virsh.ok(["pool-build", this.poolName], { signal });
-    await this.virsh.ok(["pool-start", this.poolName], { signal });
-    return this.poolName;
-  }
-
-  /** The bridge device a libvirt network puts its guests on (`virsh net-info`), or null. */
-  async networkBridge(network: string, signal?: AbortSignal): Promise<string | null> {
-    const r = await this.virsh.raw(["net-info", network], { signal });
-    return r.code === 0 ? /^Bridge:\s+(\S+)/m.exec(r.stdout)?.[1] ?? null : null;
-  }
-
-  /**
-   * This run's NAT network with DHCP (created on first use, removed by cleanup()), or the
-   * guest's fixed-subnet network (useFixedNetwork). Returns its name.
-   */
-  async ensureNetwork(signal?: AbortSignal): Promise<string> {
-    if ((await this.virsh.raw(["net-info", this.networkName], { signal })).code === 0) return this.networkName;
-    if (this.fixedNetwork) return this.createFixedNetwork(this.fixedNetwork.name, this.fixedNetwork.net, signal);
-    const used = new Set<number>();
-    for (const n of parseNames(await this.virsh.ok(["net-list", "--all", "--name"], { signal }))) {
-      const x = await this.virsh.raw(["net-dumpxml", n], { signal });
-      const m = /address=['"]192\.168\.(\d+)\./.exec(x.stdout);
-      if (m) used.add(Number(m[1]));
-    }
-    const dir = await this.staging();
-    let lastError = "";
-    for (let attempt = 0; attempt < 8; attempt++) {
-      const octet = 100 + ((parseInt(this.runId.slice(0, 4), 16) + attempt * 17) % 150);
-      if (used.has(octet)) continue;
-      const file = join(dir, "network.xml");
-      await writeFile(file, buildNetworkXml(this.networkName, octet));
-      const r = await this.virsh.raw(["net-create", file], { signal });
-      if (r.code === 0) return this.networkName;
-      lastError = r.stderr.trim();
-      // Another subnet if this one collides with a host route; any other error is final.
-      if (!/in use|overlap|already/i.test(lastError)) break;
-    }
-    throw new VirshError(`could not create libvirt network '${this.networkName}' on '${this.uri}': ${lastError}`, { code: 1, signal: null, stdout: "", stderr: lastError, timedOut: false, durationMs: 0 });
-  }
-
-  private async createFixedNetwork(name: string, net: FixedGuestNetwork, signal?: AbortSignal): Promise<string> {
-    const file = join(await this.staging(), `${name}.xml`);
-    await writeFile(file, buildFixedSubnetNetworkXml(name, `tbs${name.slice(-8)}`, net));
-    const r = await this.virsh.raw(["net-create", file], { signal });
-    if (r.code === 0) return name;
-    // Two jobs may race to create it: the other one's is as good.
-    if ((await this.virsh.raw(["net-info", name], { signal })).code === 0) return name;
-    const why = r.stderr.trim().replace(/^error: /gm, "").split("\n").join(" ");
-    throw new UserError(`the guest's address ${net.address}/${net.prefix} (gateway ${net.gateway}) is written into its image, so it needs a network of that subnet, and libvirt on '${this.uri}' could not create one: ${why}${/in use|overlap/i.test(why) ? " (another network or interface on that host has this subnet: remove it, or give the guest an address elsewhere)" : ""}`);
-  }
-
-  /** Puts a disk image into this run's pool in `format`; returns its path on the hypervisor host. */
-  private async importDisk(volName: string, src: string, srcFormat: string, format: string, options: string[], signal?: AbortSignal): Promise<string> {
-    const ext = { qcow2: "qcow2", vmdk: "vmdk", vhdx: "vhdx", vpc: "vhd", raw: "img" }[format] ?? format;
-    const fileName = `${volName}.${ext}`;
-    const opt = options.length ? ["-o", options.join(",")] : [];
-    if (this.local) {
-      const dst = `${POOL_ROOT}/${this.poolName}/${fileName}`;
-      await runOk("qemu-img", ["convert", "-f", srcFormat, "-O", format, ...opt, src, dst], { timeoutMs: 600_000, signal });
-      await this.virsh.ok(["pool-refresh", this.poolName], { signal });
-      return dst;
-    }
-    // Remote: convert here, then stream it through libvirt (no shared file system assumed).
-    const tmp = join(await this.staging(), fileName);
-    await runOk("qemu-img", ["convert", "-f", srcFormat, "-O", format, ...opt, src, tmp], { timeoutMs: 600_000, signal });
-    const info = JSON.parse((await runOk("qemu-img", ["info", "--output=json", "-f", format, tmp], { signal })).stdout) as { "virtual-size": number };
-    await this.virsh.ok(["vol-create-as", this.poolName, fileName, `${info["virtual-size"]}B`, "--format", format === "vpc" ? "vpc" : format], { signal });
-    await this.virsh.ok(["vol-upload", "--pool", this.poolName, fileName, tmp], { signal, timeoutMs: 900_000 });
-    await rm(tmp, { force: true });
-    return (await this.virsh.ok(["vol-path", "--pool", this.poolName, fileName], { signal })).trim();
-  }
+  /** This run's storage pool (created on first use, removed by cleanup()). Returns its name. */
+  ensurePool(signal?: AbortSignal): Promise<string> { return this.storage.ensurePool(signal); }
 
   async defineVm(spec: DefineVmSpec, signal?: AbortSignal): Promise<VmHandle> {
     if (!/^[a-z0-9][a-z0-9-]{0,30}$/.test(spec.name)) throw new UserError(`VM name '${spec.name}' must be lower-case letters, digits and '-', at most 31`);
     if (spec.disks.length === 0) throw new UserError(`VM '${spec.name}': at least one disk is needed`);
     await this.connect(signal);
-    const name = this.domainName(spec.name);
-    await this.ensurePool(signal);
-    const network = await this.ensureNetwork(signal);
+    const name = this.vmName(spec.name);
+    await this.storage.ensurePool(signal);
+    const network = await this.network.ensure(signal);
     const disks = [];
     for (const [i, d] of spec.disks.entries()) {
-      const path = await this.importDisk(`${name}-disk${i}`, d.path, d.format, spec.family.disk.format, spec.family.disk.formatOptions, signal);
+      const path = await this.storage.importDisk(`${name}-disk${i}`, d.path, d.format, spec.family.disk.format, spec.family.disk.formatOptions, signal);
       disks.push({ path, format: spec.family.disk.format });
     }
     const accel = await this.accel(signal);
@@ -342,7 +244,7 @@ export class LibvirtDriver implements HypervisorDriver {
       name, runId: this.runId, family: spec.family, accel, memoryMiB: spec.memoryMiB ?? 1024, vcpus: spec.vcpus ?? 1,
       disks, network, serialLogPath,
     });
-    const file = join(await this.staging(), `${name}.xml`);
+    const file = join(await this.storage.staging(), `${name}.xml`);
     await writeFile(file, xml);
     await this.virsh.ok(["define", file], { signal });
     return { name, family: spec.family.name, accel, serialLogPath };
@@ -351,7 +253,7 @@ export class LibvirtDriver implements HypervisorDriver {
   /** Rewrites a tiosa domain from kvm to qemu (TCG) type, for the stalled-KVM fallback. */
   async redefineAsTcg(vm: string, signal?: AbortSignal, reason?: string): Promise<void> {
     const xml = await this.domainXml(vm, signal, true);
-    const file = join(await this.staging(), `${vm}-tcg.xml`);
+    const file = join(await this.storage.staging(), `${vm}-tcg.xml`);
     // One place rewrites kvm to qemu (TCG): the same fit a foreign domain gets (fitToHost).
     await writeFile(file, fitDomainXmlToHost(xml, { accel: "tcg", vhostVsock: null }).xml);
     await this.virsh.ok(["define", file], { signal });
@@ -380,7 +282,7 @@ export class LibvirtDriver implements HypervisorDriver {
     const vhostVsock = this.local ? await stat("/dev/vhost-vsock").then(() => true, () => false) : null;
     const fit = fitDomainXmlToHost(xml, { accel: await this.accel(signal), vhostVsock }, this.local ? this.serialLogPathOf(vm) : undefined);
     if (fit.changes.length === 0) return [];
-    const file = join(await this.staging(), `${vm}-fit.xml`);
+    const file = join(await this.storage.staging(), `${vm}-fit.xml`);
     await writeFile(file, fit.xml);
     await this.virsh.ok(["define", file], { signal });
     return fit.changes;
@@ -410,7 +312,7 @@ export class LibvirtDriver implements HypervisorDriver {
   }
 
   async attachBlankDisk(vm: string, sizeBytes: number, signal?: AbortSignal): Promise<AttachedDisk> {
-    await this.ensurePool(signal);
+    await this.storage.ensurePool(signal);
     const existing = await this.diskTargets(vm, signal);
     const first = existing[0];
     if (!first) throw new UserError(`VM '${vm}' has no disk, so no bus to attach a test disk to`);
@@ -420,10 +322,9 @@ export class LibvirtDriver implements HypervisorDriver {
     while (existing.some((d) => d.target === targetName(prefix, n))) n++;
     const target = targetName(prefix, n);
     const volume = `${TIOSA_PREFIX}${this.runId}-extra${this.extraDisks++}.img`;
-    await this.virsh.ok(["vol-create-as", this.poolName, volume, `${sizeBytes}B`, "--format", "raw"], { signal });
-    const path = (await this.virsh.ok(["vol-path", "--pool", this.poolName, volume], { signal })).trim();
+    const path = await this.storage.createBlankVolume(volume, sizeBytes, signal);
     const scsiTarget = Math.max(-1, ...existing.map((d) => d.scsiTarget ?? -1)) + 1;
-    const file = join(await this.staging(), `${volume}.xml`);
+    const file = join(await this.storage.staging(), `${volume}.xml`);
     await writeFile(file, buildAttachDiskXml({ path, format: "raw", target, bus, scsiUnitTarget: scsiTarget }));
     try {
       await this.virsh.ok(["attach-device", "--live", "--", vm, file], { signal });
@@ -439,7 +340,7 @@ export class LibvirtDriver implements HypervisorDriver {
   }
 
   async detachDisk(vm: string, disk: AttachedDisk, signal?: AbortSignal): Promise<void> {
-    const file = join(await this.staging(), `${disk.volume}.xml`);
+    const file = join(await this.storage.staging(), `${disk.volume}.xml`);
     await this.virsh.ok(["detach-device", "--live", "--", vm, file], { signal });
   }
 
@@ -527,65 +428,16 @@ export class LibvirtDriver implements HypervisorDriver {
    * VMs, volumes or networks: for a migration whose target VM is meant to stay.
    */
   async releaseStaging(): Promise<void> {
-    const dir = this.stagingDir;
-    this.stagingDir = undefined;
-    if (dir) await rm(dir, { recursive: true, force: true });
+    await this.storage.releaseStaging();
   }
 
   async cleanup(opts: { allRuns?: boolean; signal?: AbortSignal } = {}): Promise<CleanupReport> {
-    const report: CleanupReport = { removed: [], failed: [] };
-    const mine = (name: string) => name.startsWith(TIOSA_PREFIX) && (opts.allRuns || name === `${TIOSA_PREFIX}${this.runId}` || name.startsWith(`${TIOSA_PREFIX}${this.runId}-`));
-    const attempt = async (object: string, f: () => Promise<unknown>) => {
-      try {
-        await f();
-        report.removed.push(object);
-      } catch (e) {
-        report.failed.push({ object, error: errorMessage(e) });
-      }
-    };
-    // Cleanup runs on abort too: it must not inherit the aborted signal.
-    const s = undefined;
-    let domains: string[] = [];
-    try { domains = await this.listVms(s); } catch (e) { report.failed.push({ object: `domains of ${this.uri}`, error: errorMessage(e) }); }
-    for (const d of domains.filter(mine)) {
-      // The metadata marker proves tiosa made it: a user's VM named tiosa-... is left alone.
-      let runId: string | null = null;
-      try { runId = tiosaRunIdOf(parseXmlTree(await this.domainXml(d, s, true), d)); } catch { /* vanished */ }
-      if (!runId || (!opts.allRuns && runId !== this.runId)) continue;
-      await attempt(`domain ${d}`, () => this.terminate(d, s));
-      if (this.local) await rm(this.serialLogPathOf(d), { force: true });
-    }
-    const pools = (await this.virsh.raw(["pool-list", "--all", "--name"])).stdout;
-    for (const p of parseNames(pools).filter(mine)) {
-      await attempt(`pool ${p}`, async () => {
-        const active = (await this.virsh.raw(["pool-info", p])).stdout.includes("running");
-        if (!active) await this.virsh.raw(["pool-start", p]);
-        for (const v of parseNames((await this.virsh.raw(["vol-list", "--pool", p, "--name"])).stdout)) {
-          await this.virsh.ok(["vol-delete", "--pool", p, v]);
-        }
-        await this.virsh.raw(["pool-destroy", p]);
-        const del = await this.virsh.raw(["pool-delete", p]);
-        // A file the pool never listed as a volume (a half-written import) keeps the
-        // directory non-empty; locally, tiosa's own pool directory is removed outright.
-        if (del.code !== 0 && this.local && p.startsWith(TIOSA_PREFIX)) await rm(`${POOL_ROOT}/${p}`, { recursive: true, force: true });
-        else if (del.code !== 0) throw new Error(del.stderr.trim());
-        await this.virsh.ok(["pool-undefine", p]);
-      });
-    }
-    const nets = (await this.virsh.raw(["net-list", "--all", "--name"])).stdout;
-    for (const n of parseNames(nets).filter(mine)) {
-      await attempt(`network ${n}`, async () => {
-        await this.virsh.raw(["net-destroy", n]);
-        // A persistent leftover needs undefining too; a transient one is gone already.
-        await this.virsh.raw(["net-undefine", n]);
-      });
-    }
-    // Staging files of this run (any instance's), or of every run when cleaning up all runs.
-    const stale = opts.allRuns && this.local
-      ? (await readdir(tmpdir()).catch(() => [] as string[])).filter((n) => /^tiosa-libvirt-[0-9a-f]{8}$/.test(n))
-      : [`tiosa-libvirt-${this.runId}`];
-    for (const n of stale) await rm(join(tmpdir(), n), { recursive: true, force: true });
-    this.stagingDir = undefined;
+    const report = await cleanupRun({
+      virsh: this.virsh, uri: this.uri, runId: this.runId, local: this.local, allRuns: opts.allRuns === true,
+      listVms: () => this.listVms(undefined), domainXml: (vm) => this.domainXml(vm, undefined, true),
+      terminate: (vm) => this.terminate(vm, undefined), serialLogPathOf: (vm) => this.serialLogPathOf(vm),
+    });
+    await this.storage.releaseStaging(true);
     return report;
   }
 }

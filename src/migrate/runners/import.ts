@@ -1,4 +1,4 @@
-import type { LibvirtDriver } from "../../hypervisor/libvirt/driver.js";
+import type { HypervisorDriver } from "../../hypervisor/driver.js";
 import { openOva } from "../../descriptors/ova.js";
 import type { VmInventory } from "../../inventory/model.js";
 import { allocatedBytes, totalAllocated } from "../measure.js";
@@ -44,13 +44,11 @@ export const runImport: StepRunner = async (input, step, ctx) => {
   };
 };
 
-async function remoteAllocation(driver: LibvirtDriver, volumes: string[], signal?: AbortSignal): Promise<number> {
+/** Bytes the imported volumes take on a remote target (0 where the driver cannot tell). */
+async function remoteAllocation(driver: HypervisorDriver, volumes: string[], signal?: AbortSignal): Promise<number> {
+  const remote = driver.capabilities.remoteVolumes;
   let n = 0;
-  for (const v of volumes) {
-    const r = await driver.virsh.raw(["vol-info", "--bytes", "--vol", v], { signal });
-    const m = /Allocation:\s+(\d+)/.exec(r.stdout);
-    if (m) n += Number(m[1]);
-  }
+  for (const v of volumes) n += remote ? await remote.allocatedBytes(v, signal) : 0;
   return n;
 }
 

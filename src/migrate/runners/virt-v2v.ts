@@ -3,8 +3,6 @@ import { join } from "node:path";
 import { UserError } from "../../errors.js";
 import { makeOwnedTempDir, sweepStaleOwnedDirs } from "../../util/owned-dir.js";
 import { libguestfsEnv } from "../../libguestfs/env.js";
-import { TIOSA_XMLNS } from "../../descriptors/libvirt-xml.js";
-import type { LibvirtDriver } from "../../hypervisor/libvirt/driver.js";
 import { run } from "../../util/exec.js";
 import { allocatedBytes, totalAllocated } from "../measure.js";
 import type { Artifact, StepContext, StepRunner } from "../types.js";
@@ -76,18 +74,22 @@ async function convert(
   }
 
   const driver = ctx.target.driver;
-  const pool = await ensureRunPool(driver, ctx.signal);
-  const network = await ensureRunNetwork(driver, ctx.signal);
-  const name = driver.domainName(ctx.targetName);
-  const bridge = network ? await driver.networkBridge(network, ctx.signal) : null;
+  const lv = driver.capabilities.libvirt;
+  if (!lv) throw new UserError(`virt-v2v -o libvirt: the target ${driver.uri} is not a libvirt host (its driver has no libvirt definitions); use a route ending in an import`);
+  // The run's storage pool and NAT network (the driver's cleanup removes both): -o libvirt
+  // puts its disks into the pool and the guest's NICs are mapped onto the network.
+  const pool = await lv.ensurePool(ctx.signal);
+  const network = await lv.ensureNetwork(ctx.signal);
+  const name = driver.vmName(ctx.targetName);
+  const bridge = network ? await lv.networkBridge(network, ctx.signal) : null;
   const macs = ctx.hardware.nics.map((n) => n.mac).filter((m): m is string => !!m);
   await v2v([...inArgs, "-o", "libvirt", "-oc", ctx.target.uri, "-os", pool, "-of", "qcow2", "-on", name,
     ...(network ? networkMapArgs(network, bridge, macs) : [])], env, ctx);
   // virt-v2v knows nothing of tiosa's marker: add it before anything else can fail.
-  await driver.virsh.ok(["metadata", "--config", "--uri", TIOSA_XMLNS, "--key", "tiosa", "--set", `<run id="${driver.runId}" family="${ctx.target.family.name}"/>`, "--", name], { signal: ctx.signal });
+  await lv.markAsRun(name, ctx.target.family.name, ctx.signal);
   // What this host cannot give (KVM, vhost-vsock) would stop the VM from starting at all;
   // the changes are the step's evidence, so a report says what tiosa altered.
-  const changes = await driver.fitToHost(name, ctx.signal);
+  const changes = await lv.fitToHost(name, ctx.signal);
   for (const c of changes) ctx.log(`${name}: ${c}`);
   const volumes = await driver.diskSources(name, ctx.signal);
   return {
@@ -131,9 +133,3 @@ async function v2v(args: string[], env: NodeJS.ProcessEnv, ctx: StepContext): Pr
   const tail = `${r.stdout}\n${r.stderr}`.trim().split("\n").filter((l) => l.trim()).slice(-6).join("\n");
   throw new Error(`virt-v2v ${r.timedOut ? `timed out after ${V2V_TIMEOUT_MS / 60_000} min` : `failed (exit ${r.code})`}:\n${tail}`);
 }
-
-/** The run's storage pool, where `-o libvirt` puts its disks (the driver's cleanup removes it). */
-const ensureRunPool = (driver: LibvirtDriver, signal?: AbortSignal): Promise<string> => driver.ensurePool(signal);
-
-/** The run's NAT network with DHCP, which virt-v2v maps the guest's NICs onto. */
-const ensureRunNetwork = (driver: LibvirtDriver, signal?: AbortSignal): Promise<string | null> => driver.ensureNetwork(signal);

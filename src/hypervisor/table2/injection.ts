@@ -1,16 +1,10 @@
 import { randomBytes, createHash } from "node:crypto";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { errorMessage } from "../../errors.js";
 import type { HypervisorTestResult } from "../../snapshot/schema.js";
-import { guestfish } from "../libvirt/libguestfs.js";
-import { guestfishQuote, guestfsSupport, type GuestfsSetup } from "../../libguestfs/env.js";
-import { TestNetworks, buildIsolatedNetworkXml, testMac } from "../libvirt/networks.js";
+import type { NicSpec, OfflineDiskAccess, OfflineFile } from "../capabilities.js";
 import { ifName } from "../../netns/cleanup.js";
 import { guestPing, ms, openAgent, waitForNicAddress } from "./guest-view.js";
-import { ensureGuest, ensureStopped, libvirtOf, nicModelOf, startAndReconnect, timed, unplugNics } from "./vm-config.js";
-import { buildInterfaceXml, type NicSpec } from "../libvirt/networks.js";
+import { ensureGuest, ensureStopped, startAndReconnect, timed, unplugNics } from "./vm-config.js";
 import { unsupported, type HypervisorTestContext, type Results } from "./context.js";
 import { hostRoutes, injectSubnet, pickSlot } from "./subnets.js";
 
@@ -47,18 +41,12 @@ export function injectedNetworkFiles(tool: GuestNetworkTool, mac: string, addres
   };
 }
 
-/** Reads `exists` answers of guestfish ("true"/"false" per line) in order. */
-export function parseExists(out: string): boolean[] {
-  return out.split("\n").map((l) => l.trim()).filter((l) => l === "true" || l === "false").map((l) => l === "true");
-}
-
-async function detectNetworkTool(setup: GuestfsSetup, uri: string, vm: string, signal?: AbortSignal): Promise<GuestNetworkTool | null> {
-  const out = await guestfish(setup, uri, vm, [
-    "exists /etc/systemd/system/multi-user.target.wants/systemd-networkd.service",
-    "exists /etc/network/interfaces",
-    "exists /sbin/ifup",
-  ].join("\n") + "\n", { rw: false, signal });
-  const [networkd, interfaces, ifup] = parseExists(out);
+async function detectNetworkTool(disks: OfflineDiskAccess, vm: string, signal?: AbortSignal): Promise<GuestNetworkTool | null> {
+  const [networkd, interfaces, ifup] = await disks.exists(vm, [
+    "/etc/systemd/system/multi-user.target.wants/systemd-networkd.service",
+    "/etc/network/interfaces",
+    "/sbin/ifup",
+  ], signal);
   if (networkd) return "systemd-networkd";
   if (interfaces && ifup) return "ifupdown";
   return null;
@@ -66,12 +54,13 @@ async function detectNetworkTool(setup: GuestfsSetup, uri: string, vm: string, s
 
 export async function testInjection(ctx: HypervisorTestContext): Promise<Results> {
   const results: Results = {};
-  const driver = libvirtOf(ctx);
-  if (!driver) {
+  const { driver, vm, signal } = ctx;
+  const disks = driver.capabilities.offlineDisks;
+  const labs = driver.capabilities.networkLab;
+  if (!disks || !labs) {
     for (const id of INJECTION_TEST_IDS) results[id] = unsupported(`the ${ctx.driver.uri} driver has no offline disk access: tiosa implements 1.3 on libvirt only`);
     return results;
   }
-  const { vm, signal } = ctx;
   const runId = driver.runId;
   const slot = pickSlot(runId, await hostRoutes(), (k) => [injectSubnet(k)]);
   if (slot === null) {
@@ -79,14 +68,10 @@ export async function testInjection(ctx: HypervisorTestContext): Promise<Results
     return results;
   }
   const INJECT = { host: `${injectSubnet(slot)}1`, guest: `${injectSubnet(slot)}10`, prefix: 24 } as const;
-  const local = driver.local;
-  const gfs = local
-    ? await guestfsSupport({ tcg: (await driver.accel(signal)) === "tcg" })
-    : { ok: false as const, reason: `libguestfs reaches disks of local domains only; '${driver.uri}' is remote` };
+  const gfs = await disks.check(signal);
 
-  const nets = new TestNetworks(driver.virsh, runId);
-  const dir = await mkdtemp(join(tmpdir(), "tiosa-inject-"));
-  const mac = testMac(runId, 4);
+  const nets = labs.open(runId);
+  const mac = nets.mac(4);
   const offlineFile = `/root/tiosa-injected-${runId}-offline.txt`;
   const offlineContent = `tiosa ${runId} 1.3.b offline ${randomBytes(12).toString("hex")}\n`;
   let injected: string[] = [];
@@ -97,31 +82,23 @@ export async function testInjection(ctx: HypervisorTestContext): Promise<Results
     results["1.3.a"] = await timed(async (): Promise<HypervisorTestResult> => {
       if (!gfs.ok) return unsupported(`offline injection impossible: ${gfs.reason}`);
       const netName = nets.name("inject");
-      await nets.createNetwork(netName, buildIsolatedNetworkXml(netName, ifName(runId, "inj"), { address: INJECT.host, netmask: "255.255.255.0" }), signal);
+      await nets.createIsolatedNetwork(netName, ifName(runId, "inj"), { address: INJECT.host, netmask: "255.255.255.0" }, signal);
       ctx.log(`1.3.a: stopping ${vm} to inject a static address for a NIC on ${netName}`);
       await ensureStopped(ctx, 60_000, signal);
-      const nic: NicSpec = { mac, network: netName, model: await nicModelOf(driver, vm, signal) };
-      const nicFile = await nets.xmlFile("inject-nic.xml", buildInterfaceXml(nic));
-      await driver.virsh.ok(["attach-device", "--config", "--", vm, nicFile], { signal });
+      const nic: NicSpec = { mac, network: netName, model: await nets.nicModelOf(vm, signal) };
+      await nets.plugNic(vm, nic, false, signal);
       injectNic = nic;
       const t0 = Date.now();
-      tool = await detectNetworkTool(gfs.setup, driver.uri, vm, signal);
+      tool = await detectNetworkTool(disks, vm, signal);
       if (!tool) return unsupported("the guest uses neither systemd-networkd nor ifupdown: tiosa knows no network configuration to inject into it");
       const files = injectedNetworkFiles(tool, mac, `${INJECT.guest}/${INJECT.prefix}`, runId);
-      const script: string[] = [];
-      for (const [i, [path, text]] of Object.entries(files).entries()) {
-        const hostCopy = join(dir, `net${i}`);
-        await writeFile(hostCopy, text);
-        script.push(`mkdir-p ${guestfishQuote(path.replace(/\/[^/]+$/, ""))}`, `upload ${guestfishQuote(hostCopy)} ${guestfishQuote(path)}`, `chmod 0644 ${guestfishQuote(path)}`);
-      }
+      const writes: OfflineFile[] = Object.entries(files).map(([path, content]) => ({ path, content, mode: "0644", makeParents: true }));
       // 1.3.b's offline half rides on the same appliance launch.
-      const localFile = join(dir, "file");
-      await writeFile(localFile, offlineContent);
-      script.push(`upload ${guestfishQuote(localFile)} ${guestfishQuote(offlineFile)}`, `chmod 0600 ${guestfishQuote(offlineFile)}`);
+      writes.push({ path: offlineFile, content: offlineContent, mode: "0600" });
       injected = [...Object.keys(files), offlineFile];
-      await guestfish(gfs.setup, driver.uri, vm, script.join("\n") + "\n", { rw: true, signal });
+      await disks.writeFiles(vm, writes, signal);
       injectMs = Date.now() - t0;
-      ctx.log(`1.3.a: injected ${Object.keys(files).join(", ")} with libguestfs in ${ms(injectMs)} (kernel ${gfs.setup.kernel}); starting ${vm}`);
+      ctx.log(`1.3.a: injected ${Object.keys(files).join(", ")} with ${disks.tool} in ${ms(injectMs)} (${gfs.how}); starting ${vm}`);
       const bootS = await startAndReconnect(ctx, signal);
       const addr = await waitForNicAddress(ctx.guest, mac, INJECT.guest.replace(/\d+$/, ""), 60_000, signal).catch((e: unknown) => e as Error);
       if (addr instanceof Error) return { result: "failed", detail: `injected ${tool} config for ${mac} (${INJECT.guest}/${INJECT.prefix}) with libguestfs, but the guest did not carry the address: ${addr.message}` };
@@ -194,7 +171,7 @@ export async function testInjection(ctx: HypervisorTestContext): Promise<Results
         try {
           wasRunning = (await driver.state(vm)) === "running";
           await ensureStopped(ctx, 60_000, undefined);
-          await guestfish(gfs.setup, driver.uri, vm, injected.map((p) => `rm-f ${guestfishQuote(p)}`).join("\n") + "\n", { rw: true });
+          await disks.removeFiles(vm, injected);
         } catch (e) {
           problems.push(`could not remove injected files ${injected.join(", ")}: ${errorMessage(e)}`);
         }
@@ -203,10 +180,9 @@ export async function testInjection(ctx: HypervisorTestContext): Promise<Results
         problems.push(`injected files ${injected.join(", ")} could not be removed`);
       }
     }
-    if (injectNic) problems.push(...await unplugNics(ctx, driver, nets, [injectNic]));
+    if (injectNic) problems.push(...await unplugNics(ctx, nets, [injectNic]));
     await ensureGuest(ctx).catch((e: unknown) => problems.push(`guest after the tests: ${errorMessage(e)}`));
     for (const f of await nets.teardown()) problems.push(`${f.object}: ${f.error}`);
-    await rm(dir, { recursive: true, force: true });
     if (problems.length) ctx.log(`injection tests cleanup: ${problems.join("; ")}`);
   }
   return results;

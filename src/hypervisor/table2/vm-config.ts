@@ -1,7 +1,6 @@
 import { errorMessage } from "../../errors.js";
 import type { HypervisorTestResult } from "../../snapshot/schema.js";
-import { LibvirtDriver } from "../libvirt/driver.js";
-import { buildInterfaceXml, type NicSpec, type TestNetworks } from "../libvirt/networks.js";
+import type { NetworkLab, NicSpec } from "../capabilities.js";
 import { waitForGuest } from "../launch.js";
 import type { HypervisorTestContext } from "./context.js";
 import { waitFor } from "./guest-view.js";
@@ -10,10 +9,6 @@ import { waitFor } from "./guest-view.js";
  * VM plumbing shared by the 1.3 and 1.5 groups: stop/start with the guest transport
  * refreshed, and test NICs plugged in and out so the VM ends as it began.
  */
-
-export function libvirtOf(ctx: HypervisorTestContext): LibvirtDriver | null {
-  return ctx.driver instanceof LibvirtDriver ? ctx.driver : null;
-}
 
 /** Shuts the VM down (gracefully, then hard after `graceMs`) and waits for "shut off". */
 export async function ensureStopped(ctx: HypervisorTestContext, graceMs = 60_000, signal = ctx.signal): Promise<void> {
@@ -56,44 +51,19 @@ export async function ensureGuest(ctx: HypervisorTestContext): Promise<void> {
   ctx.guest = w.transport;
 }
 
-async function macsOf(driver: LibvirtDriver, vm: string, inactive: boolean, signal?: AbortSignal): Promise<string[]> {
-  const out = await driver.virsh.ok(["domiflist", ...(inactive ? ["--inactive"] : []), "--", vm], { signal });
-  return out.split("\n").map((l) => l.trim().split(/\s+/)).filter((p) => p.length >= 5).map((p) => p[4]!.toLowerCase());
-}
-
-/** NIC model of the VM's first NIC (the family's), for test NICs of the same hardware. */
-export async function nicModelOf(driver: LibvirtDriver, vm: string, signal?: AbortSignal): Promise<string> {
-  const out = await driver.virsh.ok(["domiflist", "--", vm], { signal });
-  const row = out.split("\n").map((l) => l.trim().split(/\s+/)).find((p) => p.length >= 5);
-  if (!row || row[3] === "-") throw new Error(`VM ${vm} has no NIC with a model to copy for the test NICs`);
-  return row[3]!;
-}
-
-/** Host-side tap device libvirt gave the NIC with `mac` (virsh domiflist). */
-export async function tapOf(driver: LibvirtDriver, vm: string, mac: string, signal?: AbortSignal): Promise<string | null> {
-  const out = await driver.virsh.ok(["domiflist", "--", vm], { signal });
-  for (const line of out.split("\n")) {
-    const p = line.trim().split(/\s+/);
-    if (p.length >= 5 && p[4]!.toLowerCase() === mac.toLowerCase()) return p[0]!;
-  }
-  return null;
-}
-
 /**
  * Plugs test NICs into the VM: hot-plugged (live and in its definition) when the VM runs
  * and has a free slot; otherwise the VM is stopped, the NICs added to its definition and
  * the VM started again. q35 families land in the second case: the driver's domain XML
  * reserves no spare PCIe root port for hot-plug. Returns how it was done, for `detail`.
  */
-export async function plugNics(ctx: HypervisorTestContext, driver: LibvirtDriver, nets: TestNetworks, nics: NicSpec[], signal = ctx.signal): Promise<string> {
-  const files: string[] = [];
-  for (const n of nics) files.push(await nets.xmlFile(`nic-${n.mac.replace(/:/g, "")}.xml`, buildInterfaceXml(n)));
+export async function plugNics(ctx: HypervisorTestContext, lab: NetworkLab, nics: NicSpec[], signal = ctx.signal): Promise<string> {
   let hotplugError = "VM not running";
   let plugged = 0;
-  if ((await driver.state(ctx.vm, signal)) === "running") {
+  if ((await ctx.driver.state(ctx.vm, signal)) === "running") {
     try {
-      for (const f of files) {
-        await driver.virsh.ok(["attach-device", "--live", "--config", "--", ctx.vm, f], { signal });
+      for (const n of nics) {
+        await lab.plugNic(ctx.vm, n, true, signal);
         plugged++;
       }
       return `hot-plugged into the running VM`;
@@ -103,20 +73,9 @@ export async function plugNics(ctx: HypervisorTestContext, driver: LibvirtDriver
   }
   // The NICs hot-plugged so far are in the definition too: they stay; the rest join them.
   await ensureStopped(ctx, 60_000, signal);
-  for (const f of files.slice(plugged)) await driver.virsh.ok(["attach-device", "--config", "--", ctx.vm, f], { signal });
+  for (const n of nics.slice(plugged)) await lab.plugNic(ctx.vm, n, false, signal);
   const s = await startAndReconnect(ctx, signal);
-  return `${plugged ? `${plugged} hot-plugged, ` : ""}${files.length - plugged} added to the stopped VM's definition (hot-plug: ${hotplugError}), VM restarted, guest answered after ${s.toFixed(1)} s`;
-}
-
-/**
- * detach-device with the NIC's own XML: `detach-interface --type network` misses NICs of
- * bridge-mode networks, which libvirt lists as type bridge while they run.
- */
-async function detachNic(driver: LibvirtDriver, nets: TestNetworks, vm: string, nic: NicSpec, live: boolean): Promise<string | null> {
-  const f = await nets.xmlFile(`detach-${nic.mac.replace(/:/g, "")}.xml`, buildInterfaceXml({ mac: nic.mac, network: nic.network, model: nic.model }));
-  const r = await driver.virsh.raw(["detach-device", ...(live ? ["--live"] : []), "--config", "--", vm, f])
-    .catch((e: unknown) => ({ code: 1, stderr: errorMessage(e) }));
-  return r.code === 0 ? null : r.stderr.trim();
+  return `${plugged ? `${plugged} hot-plugged, ` : ""}${nics.length - plugged} added to the stopped VM's definition (hot-plug: ${hotplugError}), VM restarted, guest answered after ${s.toFixed(1)} s`;
 }
 
 /**
@@ -124,7 +83,8 @@ async function detachNic(driver: LibvirtDriver, nets: TestNetworks, vm: string, 
  * within a minute), else by a stop, a definition edit and a start. Never throws: returns
  * the problems, for the cleanup log.
  */
-export async function unplugNics(ctx: HypervisorTestContext, driver: LibvirtDriver, nets: TestNetworks, nics: NicSpec[]): Promise<string[]> {
+export async function unplugNics(ctx: HypervisorTestContext, lab: NetworkLab, nics: NicSpec[]): Promise<string[]> {
+  const { driver } = ctx;
   const problems: string[] = [];
   if (nics.length === 0) return problems;
   const want = nics.map((n) => n.mac.toLowerCase());
@@ -132,16 +92,16 @@ export async function unplugNics(ctx: HypervisorTestContext, driver: LibvirtDriv
     const running = (await driver.state(ctx.vm)) === "running";
     if (running) {
       for (const nic of nics) {
-        if (!(await macsOf(driver, ctx.vm, false)).includes(nic.mac.toLowerCase())) continue;
-        await detachNic(driver, nets, ctx.vm, nic, true);
+        if (!(await lab.macsOf(ctx.vm, false)).includes(nic.mac.toLowerCase())) continue;
+        await lab.unplugNic(ctx.vm, nic, true);
       }
-      const gone = await waitFor("test NICs to be unplugged", 60_000, async () => ((await macsOf(driver, ctx.vm, false)).some((m) => want.includes(m)) ? null : true), undefined, 1000).then(() => true, () => false);
-      if (gone && !(await macsOf(driver, ctx.vm, true)).some((m) => want.includes(m))) return problems;
+      const gone = await waitFor("test NICs to be unplugged", 60_000, async () => ((await lab.macsOf(ctx.vm, false)).some((m) => want.includes(m)) ? null : true), undefined, 1000).then(() => true, () => false);
+      if (gone && !(await lab.macsOf(ctx.vm, true)).some((m) => want.includes(m))) return problems;
       await ensureStopped(ctx, 60_000, undefined);
     }
     for (const nic of nics) {
-      if (!(await macsOf(driver, ctx.vm, true)).includes(nic.mac.toLowerCase())) continue;
-      const err = await detachNic(driver, nets, ctx.vm, nic, false);
+      if (!(await lab.macsOf(ctx.vm, true)).includes(nic.mac.toLowerCase())) continue;
+      const err = await lab.unplugNic(ctx.vm, nic, false);
       if (err) problems.push(`NIC ${nic.mac}: ${err}`);
     }
     if (running) await startAndReconnect(ctx, undefined);

@@ -1,8 +1,8 @@
 import { errorMessage } from "../../errors.js";
 import { checkIpv4 } from "../../netns/netns.js";
-import { QgaTransport } from "../../guest/transports/qga.js";
+import type { QgaTransport } from "../../guest/transports/qga.js";
 import type { GuestTransport } from "../../guest/transport.js";
-import type { LibvirtDriver } from "../libvirt/driver.js";
+import type { HypervisorDriver } from "../driver.js";
 
 /**
  * What the guest itself sees, for the 1.3 and 1.5 tests: scripts run inside the guest over
@@ -33,10 +33,12 @@ export async function waitFor<T>(what: string, timeoutMs: number, probe: () => P
   }
 }
 
-/** The guest agent of a running VM, through virsh (so remote URIs work too). */
-export async function openAgent(driver: LibvirtDriver, vm: string, timeoutMs = 60_000, signal?: AbortSignal): Promise<QgaTransport> {
+/** The guest agent of a running VM, through the hypervisor (so remote URIs work too). */
+export async function openAgent(driver: HypervisorDriver, vm: string, timeoutMs = 60_000, signal?: AbortSignal): Promise<QgaTransport> {
+  const channel = driver.capabilities.guestAgent;
+  if (!channel) throw new Error(`the ${driver.uri} driver has no guest agent channel`);
   await waitFor(`guest agent of ${vm}`, timeoutMs, async () => ((await driver.agentPing(vm, signal)) ? true : null), signal, 2000);
-  return QgaTransport.connect({ via: "libvirt", domain: vm, uri: driver.uri }, 20_000);
+  return channel.open(vm, 20_000);
 }
 
 /** `ip -j addr` output reduced to names, MACs and IPv4 addresses. */

@@ -8,12 +8,9 @@ import { cleanupHostNetworking, findHostLeftovers, ifName, nsName } from "../../
 import { createBridge, createPeer, deleteLink, deletePeer, netnsSupport } from "../../netns/netns.js";
 import { addOvsAccessPort, createOvsBridge, deleteOvsBridge, ovsSupport, setOvsPortVlan } from "../../netns/ovs.js";
 import { startDhcpServer, startTcpResponder } from "../../netns/services.js";
-import {
-  TestNetworks, buildBridgeNetworkXml, buildDropIcmpFilterXml, buildInterfaceXml, buildRoutedNetworkXml,
-  listTiosaNetworkObjects, testMac, type NicSpec,
-} from "../libvirt/networks.js";
+import type { NicSpec } from "../capabilities.js";
 import { guestPing, guestRouteGet, guestTcpLine, ms, waitForNicAddress, type GuestNic } from "./guest-view.js";
-import { ensureGuest, libvirtOf, nicModelOf, plugNics, tapOf, timed, unplugNics } from "./vm-config.js";
+import { ensureGuest, plugNics, timed, unplugNics } from "./vm-config.js";
 import { unsupported, type HypervisorTestContext, type Results } from "./context.js";
 
 /**
@@ -54,12 +51,12 @@ export async function testNetworks(ctx: HypervisorTestContext): Promise<Results>
   const { vm, signal } = ctx;
   const log = ctx.log;
   const results: Results = {};
-  const driver = libvirtOf(ctx);
-  if (!driver) {
+  const labs = ctx.driver.capabilities.networkLab;
+  if (!labs) {
     for (const id of NETWORK_TEST_IDS) results[id] = unsupported(`the ${ctx.driver.uri} driver cannot create virtual networks: tiosa implements 1.5 on libvirt only`);
     return results;
   }
-  const runId = driver.runId;
+  const runId = ctx.driver.runId;
 
   const ns = await netnsSupport();
   if (!ns.ok) {
@@ -73,7 +70,7 @@ export async function testNetworks(ctx: HypervisorTestContext): Promise<Results>
   }
   const ROUTED = routedPlan(slot);
 
-  const nets = new TestNetworks(driver.virsh, runId);
+  const nets = labs.open(runId);
   const services: BackgroundProcess[] = [];
   const stateDir = await mkdtemp(join(tmpdir(), "tiosa-nettest-"));
   const setup: Setup = {};
@@ -81,7 +78,7 @@ export async function testNetworks(ctx: HypervisorTestContext): Promise<Results>
   const ovs = await ovsSupport();
   const ovsBridge = ifName(runId, "ovs");
   try {
-    const nicModel = await nicModelOf(driver, vm, signal);
+    const nicModel = await nets.nicModelOf(vm, signal);
     log("network tests: building the flat, VLAN and routed networks and their peers");
 
     // 1.5.b flat: a Linux bridge with no uplink, libvirt in bridge mode onto it; the peer
@@ -93,8 +90,8 @@ export async function testNetworks(ctx: HypervisorTestContext): Promise<Results>
     services.push(await startDhcpServer({ ns: flatNs, iface: "eth0", rangeStart: FLAT.dhcp[0], rangeEnd: FLAT.dhcp[1], netmask: "255.255.255.0", stateDir }));
     services.push(await startTcpResponder(flatNs, FLAT.peer, PEER_PORT, "flat-peer"));
     const flatNet = nets.name("flat");
-    await nets.createNetwork(flatNet, buildBridgeNetworkXml(flatNet, flatBridge), signal);
-    setup.flat = { mac: testMac(runId, 1), network: flatNet, bridge: flatBridge };
+    await nets.createBridgeNetwork(flatNet, flatBridge, {}, signal);
+    setup.flat = { mac: nets.mac(1), network: flatNet, bridge: flatBridge };
 
     // 1.5.a VLAN: Open vSwitch, the VM's port an access port of VLAN 101; one peer in 101,
     // one in 102 on the same bridge and the same IP subnet.
@@ -110,8 +107,8 @@ export async function testNetworks(ctx: HypervisorTestContext): Promise<Results>
       services.push(await startTcpResponder(inNs, VLAN.peerIn, PEER_PORT, `vlan${VLAN.tagIn}-peer`));
       services.push(await startTcpResponder(outNs, VLAN.peerOut, PEER_PORT, `vlan${VLAN.tagOut}-peer`));
       const vlanNet = nets.name("vlan");
-      await nets.createNetwork(vlanNet, buildBridgeNetworkXml(vlanNet, ovsBridge, { openvswitch: true }), signal);
-      setup.vlan = { mac: testMac(runId, 2), network: vlanNet, bridge: ovsBridge, tap: ifName(runId, "vm") };
+      await nets.createBridgeNetwork(vlanNet, ovsBridge, { openvswitch: true }, signal);
+      setup.vlan = { mac: nets.mac(2), network: vlanNet, bridge: ovsBridge, tap: ifName(runId, "vm") };
     } else {
       setup.vlan = { unsupported: ovs.reason };
     }
@@ -120,19 +117,19 @@ export async function testNetworks(ctx: HypervisorTestContext): Promise<Results>
     // behind the host, whose peer routes back to the VM's subnet through the host.
     const routedBridge = ifName(runId, "rt");
     const routedNet = nets.name("routed");
-    await nets.createNetwork(routedNet, buildRoutedNetworkXml(routedNet, routedBridge, {
+    await nets.createRoutedNetwork(routedNet, routedBridge, {
       address: ROUTED.gateway, netmask: "255.255.255.0", dhcp: { start: ROUTED.dhcp[0], end: ROUTED.dhcp[1] },
-    }, [{ to: ROUTED.remoteNet, via: ROUTED.gateway }]), signal);
+    }, [{ to: ROUTED.remoteNet, via: ROUTED.gateway }], signal);
     await createPeer({
       ns: nsName(runId, "remote"), hostIf: ifName(runId, "rp"), nsIf: "eth0", address: `${ROUTED.remotePeer}/24`,
       hostAddress: `${ROUTED.remoteHost}/24`, routes: [{ to: `${ROUTED.subnet}0/24`, via: ROUTED.remoteHost }],
     }, signal);
     services.push(await startTcpResponder(nsName(runId, "remote"), ROUTED.remotePeer, PEER_PORT, "remote-subnet-peer"));
-    setup.routed = { mac: testMac(runId, 3), network: routedNet, bridge: routedBridge };
+    setup.routed = { mac: nets.mac(3), network: routedNet, bridge: routedBridge };
 
     // 1.5.c: the filter exists from the start; it is bound to the flat NIC only during the test.
     setup.filter = nets.name("no-icmp");
-    await nets.defineFilter(setup.filter, buildDropIcmpFilterXml(setup.filter), signal);
+    await nets.createDropIcmpFilter(setup.filter, signal);
 
     const nics: NicSpec[] = [
       { mac: setup.flat.mac, network: setup.flat.network, model: nicModel },
@@ -140,7 +137,7 @@ export async function testNetworks(ctx: HypervisorTestContext): Promise<Results>
       { mac: setup.routed.mac, network: setup.routed.network, model: nicModel },
     ];
     plugged.push(...nics);
-    const how = await plugNics(ctx, driver, nets, nics, signal);
+    const how = await plugNics(ctx, nets, nics, signal);
     log(`network tests: ${nics.length} test NICs (${nicModel}) ${how}`);
     const a = ctx.guest;
     const flatAddr = await waitForNicAddress(a, setup.flat.mac, FLAT.subnet, 120_000, signal).catch((e: unknown) => e as Error);
@@ -187,16 +184,13 @@ export async function testNetworks(ctx: HypervisorTestContext): Promise<Results>
       if (flatAddr instanceof Error) return { result: "failed", detail: `no guest address on the flat network to filter: ${flatAddr.message}` };
       const ip = flatAddr.address.split("/")[0]!;
       const base: NicSpec = { mac: setup.flat!.mac, network: setup.flat!.network, model: nicModel };
-      const tap = await tapOf(driver, vm, base.mac, signal);
+      const tap = await nets.tapOf(vm, base.mac, signal);
       const before = await guestPing(a, FLAT.peer, { count: 2, signal });
-      const bound = await nets.xmlFile("nic-filter-on.xml", buildInterfaceXml({ ...base, filter: { name: setup.filter!, params: { IP: ip } } }));
-      await driver.virsh.ok(["update-device", "--live", "--", vm, bound], { signal });
-      const bindings = (await driver.virsh.raw(["nwfilter-binding-list"], { signal })).stdout;
-      const binding = bindings.split("\n").map((l) => l.trim()).find((l) => tap !== null && l.startsWith(tap + " ")) ?? "(none listed)";
+      await nets.updateNic(vm, { ...base, filter: { name: setup.filter!, params: { IP: ip } } }, signal);
+      const binding = (await nets.filterBinding(tap, signal)) ?? "(none listed)";
       const blocked = await guestPing(a, FLAT.peer, { count: 3, signal });
       const tcp = await guestTcpLine(a, FLAT.peer, PEER_PORT, signal);
-      const unbound = await nets.xmlFile("nic-filter-off.xml", buildInterfaceXml(base));
-      await driver.virsh.ok(["update-device", "--live", "--", vm, unbound], { signal });
+      await nets.updateNic(vm, base, signal);
       const after = await guestPing(a, FLAT.peer, { count: 3, signal });
       const ok = before.received > 0 && blocked.received === 0 && tcp.line !== null && after.received > 0;
       return {
@@ -233,7 +227,7 @@ export async function testNetworks(ctx: HypervisorTestContext): Promise<Results>
   } finally {
     const problems: string[] = [];
     // The NICs go before their networks: a VM must never keep a NIC on a vanished network.
-    problems.push(...await unplugNics(ctx, driver, nets, plugged));
+    problems.push(...await unplugNics(ctx, nets, plugged));
     await ensureGuest(ctx).catch((e: unknown) => problems.push(`guest after the tests: ${errorMessage(e)}`));
     for (const s of services) await s.stop().catch(() => undefined);
     for (const f of await nets.teardown()) problems.push(`${f.object}: ${f.error}`);
@@ -244,8 +238,7 @@ export async function testNetworks(ctx: HypervisorTestContext): Promise<Results>
     problems.push(...host.failed.map((f) => `${f.object}: ${f.error}`));
     await rm(stateDir, { recursive: true, force: true });
     const left = await findHostLeftovers(runId).catch(() => undefined);
-    const lv = await listTiosaNetworkObjects(driver.virsh, runId).catch(() => undefined);
-    const leftovers = [...(left?.namespaces ?? []), ...(left?.links ?? []), ...(left?.ovsBridges ?? []), ...(lv?.networks.filter((n) => n !== driver.networkName) ?? []), ...(lv?.filters ?? [])];
+    const leftovers = [...(left?.namespaces ?? []), ...(left?.links ?? []), ...(left?.ovsBridges ?? []), ...(await nets.leftovers())];
     if (leftovers.length) problems.push(`left behind: ${leftovers.join(", ")}`);
     if (problems.length) log(`network tests cleanup: ${problems.join("; ")}`);
   }
