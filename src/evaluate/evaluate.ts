@@ -1,42 +1,42 @@
 import type { Snapshot } from "../snapshot/schema.js";
-import { HYPERVISOR_TESTS, OS_TESTS, type RuleKind, type TestDefinition } from "../method/catalogue.js";
+import { HYPERVISOR_TESTS, type HypervisorRuleKind, type TestDefinition } from "../method/catalogue.js";
 import { rank, type Verdict } from "../method/verdict.js";
 import { DEFAULT_PROFILE, selectorMatches, type RulesProfile } from "./profile.js";
 import type { Evaluation, TestRow } from "./types.js";
 import type { Rule } from "./rule.js";
 import { mustSucceed, equivalentOrOk } from "./rules-hypervisor.js";
-import { kernelRule, cpuRule, memoryRule, disksRule } from "./rules-resources.js";
-import { interfacesRule, addressesRule, firewallRule, routesRule, icmpRule, rdnsPrivateRule, rdnsPublicRule, remoteShellRule } from "./rules-connectivity.js";
-import { userOpRule, appRows } from "./rules-userops.js";
+import { appRows } from "./rules-app.js";
 import { aggregateHypervisor, aggregateOs, aggregateOverall } from "./aggregate.js";
+import { OS_TEST_REGISTRY, ruleOf, type OsTest } from "../os-tests/index.js";
 
-/** Each rule kind of the catalogue is decided by one function. */
-const RULES: Record<Exclude<RuleKind, "app" | "aggregate">, Rule> = {
+/** Each Table II rule kind is decided by one function; Table III tests bring their own rule. */
+const HYPERVISOR_RULES: Record<HypervisorRuleKind, Rule> = {
   "must-succeed": mustSucceed,
   "equivalent-or-ok": equivalentOrOk,
-  kernel: kernelRule,
-  "resource-count": cpuRule,
-  "resource-bytes": memoryRule,
-  disks: disksRule,
-  interfaces: interfacesRule,
-  addresses: addressesRule,
-  firewall: firewallRule,
-  routes: routesRule,
-  icmp: icmpRule,
-  "rdns-private": rdnsPrivateRule,
-  "rdns-public": rdnsPublicRule,
-  unchanged: remoteShellRule,
-  "op-succeeds": userOpRule,
 };
+
+/**
+ * The rule table: Table II rows by their rule kind, then every Table III test of the
+ * registry with the rule its module declares, in catalogue order.
+ */
+export function ruleTable(osTests: readonly OsTest[] = OS_TEST_REGISTRY): { def: TestDefinition; rule: Rule }[] {
+  return [
+    ...HYPERVISOR_TESTS.map((def) => ({ def, rule: HYPERVISOR_RULES[def.rule] })),
+    ...osTests.map((t) => ({ def: t.definition, rule: ruleOf(t) })),
+  ];
+}
+
+const RULE_TABLE = ruleTable();
 
 export interface EvaluateOptions {
   profile?: RulesProfile;
   /** "Today" for waiver expiry; defaults to the current date. */
   now?: Date;
+  /** Table III tests to evaluate; the registry (src/os-tests/index.ts) unless a test gives its own. */
+  osTests?: readonly OsTest[];
 }
 
-function row(def: TestDefinition, source: Snapshot, target: Snapshot, profile: RulesProfile): TestRow {
-  const rule = RULES[def.rule as keyof typeof RULES];
+function row(def: TestDefinition, rule: Rule, source: Snapshot, target: Snapshot, profile: RulesProfile): TestRow {
   const o = rule({ def, source, target, profile });
   return { id: def.id, name: def.name, level: def.level as TestRow["level"], ...o };
 }
@@ -50,8 +50,8 @@ export function evaluate(source: Snapshot, target: Snapshot, opts: EvaluateOptio
   const profile = opts.profile ?? DEFAULT_PROFILE;
   const today = (opts.now ?? new Date()).toISOString().slice(0, 10);
   const tests: TestRow[] = [];
-  for (const def of HYPERVISOR_TESTS) tests.push(row(def, source, target, profile));
-  for (const def of OS_TESTS) tests.push(row(def, source, target, profile));
+  const table = opts.osTests ? ruleTable(opts.osTests) : RULE_TABLE;
+  for (const { def, rule } of table) tests.push(row(def, rule, source, target, profile));
   tests.push(...appRows(source, target, profile));
 
   const expiredWaivers = new Set<string>();

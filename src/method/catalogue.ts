@@ -1,59 +1,27 @@
 /**
  * The TIOSA test catalogue: Tables II, III and IV of Lenk et al., "TIOSA: Testing VM
  * Interoperability at an OS and Application Level", as data. Reports and `tiosa tests`
- * print it; the evaluator looks up each test's `rule` here.
+ * print it; the evaluator looks up each Table II test's `rule` here. Table III rows come from
+ * their test modules (src/os-tests/), so a new OS test needs no line in this file.
  */
 
-export type Level = "hypervisor" | "os" | "application" | "overall";
+import { OS_TEST_REGISTRY, catalogueOf } from "../os-tests/index.js";
+import type { HypervisorRuleKind, TestDefinition } from "./test-definition.js";
 
-/** How a test's SUCCESS/WARNING/FAILURE is decided (src/evaluate/rules-*.ts implement each). */
-export type RuleKind =
-  | "must-succeed" //        Launch, Terminate: successful / - / otherwise
-  | "equivalent-or-ok" //    the rest of Table II: equivalent to source or successful / - / otherwise
-  | "kernel" //              2.1.a
-  | "resource-count" //      2.2.a CPU
-  | "resource-bytes" //      2.2.b MEM
-  | "disks" //               2.2.c
-  | "interfaces" //          2.3.a
-  | "addresses" //           2.3.b
-  | "firewall" //            2.3.c
-  | "routes" //              2.3.d
-  | "icmp" //                2.3.e, 2.3.f
-  | "rdns-private" //        2.3.g
-  | "rdns-public" //         2.3.h
-  | "unchanged" //           2.3.i, 2.3.j: no change / - / changed
-  | "op-succeeds" //         2.4.x: successful / - / failed
-  | "app" //                 user-declared application checks
-  | "aggregate"; //          Table IV
+export type { Level, HypervisorRuleKind, RuleKind, TestDefinition } from "./test-definition.js";
 
-export interface TestDefinition {
-  id: string;
-  name: string;
-  level: Level;
-  /** Section of the table, e.g. "1.1 VM Lifecycle". */
-  group: string;
-  rule: RuleKind;
-  /** The paper's condition for each outcome, verbatim ("-" where the class does not exist). */
-  success: string;
-  warning: string;
-  failure: string;
-}
+/** A Table II row: decided by one of the two hypervisor rules. */
+export type HypervisorTestDefinition = TestDefinition & { level: "hypervisor"; rule: HypervisorRuleKind };
 
-const eqOk = (id: string, name: string, group: string): TestDefinition => ({
+const eqOk = (id: string, name: string, group: string): HypervisorTestDefinition => ({
   id, name, group, level: "hypervisor", rule: "equivalent-or-ok",
   success: "equivalent to source or successful", warning: "-", failure: "otherwise",
 });
-const opOk = (id: string, name: string): TestDefinition => ({
-  id, name, group: "2.4 Check file system and user management", level: "os", rule: "op-succeeds",
-  success: "successful", warning: "-", failure: "failed",
-});
-
 const G11 = "1.1 VM Lifecycle", G12 = "1.2 VM Disk Management", G13 = "1.3 Injection",
   G14 = "1.4 VM Access", G15 = "1.5 VM Network Management";
-const G21 = "2.1 OS metadata", G22 = "2.2 Check resources", G23 = "2.3 Connectivity";
 
 /** Table II. */
-export const HYPERVISOR_TESTS: readonly TestDefinition[] = [
+export const HYPERVISOR_TESTS: readonly HypervisorTestDefinition[] = [
   { id: "1.1.a", name: "Launch", group: G11, level: "hypervisor", rule: "must-succeed", success: "successful", warning: "-", failure: "otherwise" },
   eqOk("1.1.b", "Reboot", G11),
   eqOk("1.1.c", "Pause", G11),
@@ -74,29 +42,8 @@ export const HYPERVISOR_TESTS: readonly TestDefinition[] = [
   eqOk("1.5.d", "Routing", G15),
 ];
 
-/** Table III. */
-export const OS_TESTS: readonly TestDefinition[] = [
-  { id: "2.1.a", name: "Kernel Version", group: G21, level: "os", rule: "kernel", success: "no change", warning: "revision change", failure: "version change or arch change" },
-  { id: "2.2.a", name: "CPU", group: G22, level: "os", rule: "resource-count", success: "no change", warning: "+10%", failure: "higher deviation" },
-  { id: "2.2.b", name: "MEM", group: G22, level: "os", rule: "resource-bytes", success: "no change", warning: "+10%", failure: "higher deviation" },
-  { id: "2.2.c", name: "Disk", group: G22, level: "os", rule: "disks", success: "same mount points, for all size not changed", warning: "different mount points, for all size not changed", failure: "further deviations" },
-  { id: "2.3.a", name: "Network interfaces", group: G23, level: "os", rule: "interfaces", success: "no change", warning: "changed", failure: "missing" },
-  { id: "2.3.b", name: "IP Address", group: G23, level: "os", rule: "addresses", success: "no change", warning: "changed", failure: "missing" },
-  { id: "2.3.c", name: "Firewall Rules", group: G23, level: "os", rule: "firewall", success: "no change", warning: "rule is changed", failure: "rule is missing" },
-  { id: "2.3.d", name: "Routing", group: G23, level: "os", rule: "routes", success: "no change", warning: "route is changed", failure: "route is missing" },
-  { id: "2.3.e", name: "ICMP private IP", group: G23, level: "os", rule: "icmp", success: "3 packages sent, 0% loss, < 3000ms", warning: "3 packages sent, < 33% loss, < 6000ms", failure: "higher loss or latency" },
-  { id: "2.3.f", name: "ICMP public IP", group: G23, level: "os", rule: "icmp", success: "3 packages sent, 0% loss, < 3000ms", warning: "3 packages sent, < 33% loss, < 6000ms", failure: "higher loss or latency" },
-  { id: "2.3.g", name: "DNS reverse lookup private IP", group: G23, level: "os", rule: "rdns-private", success: "successful", warning: "-", failure: "not successful" },
-  { id: "2.3.h", name: "DNS reverse lookup public IP", group: G23, level: "os", rule: "rdns-public", success: "194.25.2.129 -> dns.isp.t-ipnet.de", warning: "-", failure: "otherwise" },
-  { id: "2.3.i", name: "Remote Shell Process running", group: G23, level: "os", rule: "unchanged", success: "no change", warning: "-", failure: "changed" },
-  { id: "2.3.j", name: "Remote Shell Port available", group: G23, level: "os", rule: "unchanged", success: "no change", warning: "-", failure: "changed" },
-  opOk("2.4.a", "Add dummy user"),
-  opOk("2.4.b", "Write test file to home dir"),
-  opOk("2.4.c", "Read test file from home dir"),
-  opOk("2.4.d", "Delete test file from home dir"),
-  opOk("2.4.e", "Change dummy user password"),
-  opOk("2.4.f", "Delete dummy user"),
-];
+/** Table III: each row is declared by its test module (src/os-tests/), listed in the registry. */
+export const OS_TESTS: readonly TestDefinition[] = catalogueOf(OS_TEST_REGISTRY);
 
 /** Table IV. */
 export const AGGREGATION_RULES: readonly TestDefinition[] = [

@@ -2,7 +2,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { evaluate } from "../../src/evaluate/evaluate.js";
 import { RulesProfile } from "../../src/evaluate/profile.js";
-import { splitKernelRelease } from "../../src/evaluate/rules-resources.js";
+import { splitKernelRelease } from "../../src/os-tests/kernel.js";
 import { baseSnapshot, variant } from "../support/snapshots.js";
 import type { Snapshot } from "../../src/snapshot/schema.js";
 

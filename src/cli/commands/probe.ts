@@ -6,6 +6,7 @@ import { captureGuest } from "../../guest/capture.js";
 import { openTransport } from "../../guest/connect.js";
 import { parseSshTarget } from "../../guest/transports/ssh.js";
 import { resolveCaptureOptions, notRequestedTests, type AppCheckSpec, type CaptureOptions } from "../../guest/options.js";
+import { OS_TEST_REGISTRY } from "../../os-tests/index.js";
 
 export const probeCommand: Command = {
   name: "probe",
@@ -144,8 +145,6 @@ function positive(s: string): number {
   return n;
 }
 
-const GiB = 1024 ** 3;
-const size = (b: number) => b >= GiB ? `${(b / GiB).toFixed(1)} GiB` : `${(b / 1024 ** 2).toFixed(0)} MiB`;
 const na = "not performed";
 
 export function renderGuest(g: GuestState, notRequested: Record<string, string>): string {
@@ -154,31 +153,8 @@ export function renderGuest(g: GuestState, notRequested: Record<string, string>)
   const skip = (id: string) => notRequested[id] ? `not requested (${notRequested[id]})` : na;
   add("", "transport", g.transport ?? "?");
   add("", "host / OS", `${g.hostname ?? "?"} / ${g.os?.prettyName ?? "?"}`);
-  add("2.1.a", "Kernel Version", g.kernel ? `${g.kernel.release} ${g.kernel.arch}` : na);
-  add("2.2.a", "CPU", g.cpu ? `${g.cpu.count}${g.cpu.model ? ` x ${g.cpu.model}` : ""}` : na);
-  add("2.2.b", "MEM", g.memory ? size(g.memory.totalBytes) : na);
-  add("2.2.c", "Disk", g.filesystems ? g.filesystems.map((f) => `${f.mountpoint} ${f.fstype} ${size(f.sizeBytes)} (${f.device})`).join("; ") : na);
-  add("2.3.a", "Network interfaces", g.interfaces ? g.interfaces.map((i) => `${i.name} ${i.mac ?? "-"} ${i.driver ?? "-"}`).join("; ") : na);
-  add("2.3.b", "IP Address", g.interfaces ? g.interfaces.flatMap((i) => i.addresses.map((a) => `${i.name} ${a}`)).join("; ") : na);
-  add("2.3.c", "Firewall Rules", g.firewall ? `${g.firewall.rules.length} rules (${g.firewall.backend ?? "?"})` : na);
-  add("2.3.d", "Routing", g.routes ? g.routes.map((r) => `${r.destination}${r.gateway ? ` via ${r.gateway}` : ""}${r.device ? ` dev ${r.device}` : ""}`).join("; ") : na);
-  for (const [id, key, name] of [["2.3.e", "private", "ICMP private IP"], ["2.3.f", "public", "ICMP public IP"]] as const) {
-    const i = g.icmp?.[key];
-    add(id, name, i ? `${i.target}: ${i.received}/${i.sent} replies${i.maxRttMs !== null ? `, max ${i.maxRttMs} ms` : ""}` : skip(id));
-  }
-  for (const [id, key, name] of [["2.3.g", "private", "DNS reverse lookup private IP"], ["2.3.h", "public", "DNS reverse lookup public IP"]] as const) {
-    const d = g.reverseDns?.[key];
-    add(id, name, d ? `${d.address} -> ${d.name ?? "(no name)"}${d.expected ? ` (expected ${d.expected})` : ""}` : skip(id));
-  }
-  const rs = g.remoteShell;
-  add("2.3.i", "Remote Shell Process running", rs ? `${rs.process}: ${rs.running ? "running" : "not running"}` : na);
-  add("2.3.j", "Remote Shell Port available", rs ? `${rs.port}: ${rs.listening ? "listening" : "not listening"}` : na);
-  const ops = [["2.4.a", "addUser", "Add dummy user"], ["2.4.b", "writeFile", "Write test file to home dir"], ["2.4.c", "readFile", "Read test file from home dir"],
-    ["2.4.d", "deleteFile", "Delete test file from home dir"], ["2.4.e", "changePassword", "Change dummy user password"], ["2.4.f", "deleteUser", "Delete dummy user"]] as const;
-  for (const [id, k, name] of ops) {
-    const v = g.userOps?.[k];
-    add(id, name, v === true ? "successful" : v === false ? "failed" : skip(id));
-  }
+  // one row per Table III test, written the way its module says (src/os-tests/)
+  for (const t of OS_TEST_REGISTRY) add(t.definition.id, t.definition.name, t.observed(g) ?? skip(t.definition.id));
   for (const a of g.apps ?? []) add(`app:${a.name}`, "Application check", `${a.ok ? "ok" : "FAILED"}: ${a.detail}`);
   let text = renderTable(["ID", "Test", "Value"], rows, { maxWidth: [10, 30, 100] });
   if (g.firewall?.rules.length) text += "\n\nFirewall rules:\n" + g.firewall.rules.map((r) => `  ${r}`).join("\n");

@@ -11,6 +11,13 @@ import { shQuote, DUMMY_USER_RE, checkName } from "../shell.js";
  *  - the capture checks from the host afterwards (leftoverCheckScript), on a new connection
  *    if the old one died, in case the script itself was killed with SIGKILL.
  */
+/**
+ * 2.4 as the OS tests name their probe: it is no section of the combined script's probe
+ * list but runs after them, apart, with its own leftover check (src/guest/capture.ts).
+ */
+export interface UserOpsProbe { name: "user-ops"; fields: readonly ["userOps"]; apart: true }
+export const userOpsProbe: UserOpsProbe = { name: "user-ops", fields: ["userOps"], apart: true };
+
 export type UserOpName = "addUser" | "writeFile" | "readFile" | "deleteFile" | "changePassword" | "deleteUser";
 export const USER_OPS: readonly UserOpName[] = ["addUser", "writeFile", "readFile", "deleteFile", "changePassword", "deleteUser"];
 

@@ -1,4 +1,4 @@
-import type { Reporter } from "../index.js";
+import type { Reporter } from "../reporter.js";
 import type { CellReport, EvidenceView, GuestMatrix, ReportModel, RouteReport } from "../model.js";
 import { CAUSE_LABELS } from "../../campaign/causes.js";
 import { htmlAttr as a, htmlText as t } from "../xml.js";

@@ -1,4 +1,4 @@
-import type { Reporter } from "../index.js";
+import type { Reporter } from "../reporter.js";
 
 /** The report model as it is (format `tiosa-report/1`), for scripts. */
 export const jsonReporter: Reporter = {

@@ -1,4 +1,4 @@
-import type { Reporter } from "../index.js";
+import type { Reporter } from "../reporter.js";
 import type { CellReport, CycleReport, ReportModel, RouteReport } from "../model.js";
 import type { TestRow } from "../../evaluate/types.js";
 import { CAUSE_LABELS } from "../../campaign/causes.js";

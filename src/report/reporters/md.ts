@@ -1,4 +1,4 @@
-import type { Reporter } from "../index.js";
+import type { Reporter } from "../reporter.js";
 import type { CellReport, GuestMatrix, ReportModel } from "../model.js";
 import { CAUSE_LABELS } from "../../campaign/causes.js";
 import { LEGEND, STEP_STATE_MARK, formatDuration, runLine, testVerdictText } from "../text.js";

@@ -1,22 +1,8 @@
-import { compareGuestValues, type Rule, type RuleOutcome } from "./rule.js";
+import type { RuleOutcome } from "./rule.js";
 import type { Snapshot } from "../snapshot/schema.js";
 import { APP_TEST } from "../method/catalogue.js";
 import type { TestRow } from "./types.js";
-import type { RulesProfile } from "./profile.js";
-
-const FIELD: Record<string, "addUser" | "writeFile" | "readFile" | "deleteFile" | "changePassword" | "deleteUser"> = {
-  "2.4.a": "addUser", "2.4.b": "writeFile", "2.4.c": "readFile", "2.4.d": "deleteFile", "2.4.e": "changePassword", "2.4.f": "deleteUser",
-};
-
-const showOp = (v: boolean) => (v ? "successful" : "failed");
-
-/** 2.4.x: successful / - / failed, on the target. */
-export const userOpRule: Rule = (input) => {
-  const field = FIELD[input.def.id]!;
-  return compareGuestValues(input, (s) => s.guest?.userOps?.[field] ?? null, showOp, (_s, t) =>
-    t ? { verdict: "SUCCESS", reason: "successful on the target" }
-      : { verdict: "FAILURE", reason: `failed on the target${input.target.guest?.userOps?.detail ? `: ${input.target.guest.userOps.detail}` : ""}` });
-};
+import type { RulesProfile } from "./profile-schema.js";
 
 /** User-declared application checks: one row per check declared on the source. */
 export function appRows(source: Snapshot, target: Snapshot, _profile: RulesProfile): TestRow[] {
