@@ -1,4 +1,5 @@
-import { compareGuestValues, formatBytes, percentDeviation, listSome, type Rule } from "./rule.js";
+import { compareGuestValues, percentDeviation, listSome, type Rule } from "./rule.js";
+import { formatBytes } from "../util/bytes.js";
 
 /**
  * Splits `uname -r` into version and revision: the first `versionComponents` dotted

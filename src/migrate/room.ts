@@ -2,7 +2,7 @@ import { statfs } from "node:fs/promises";
 import { dirname } from "node:path";
 import { UserError } from "../errors.js";
 import { POOL_ROOT, type LibvirtDriver } from "../hypervisor/libvirt/driver.js";
-import { formatBytes } from "./measure.js";
+import { formatBytes } from "../util/bytes.js";
 
 export interface RoomCheck {
   /** Where the target keeps tiosa's images. */
