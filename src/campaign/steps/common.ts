@@ -10,7 +10,7 @@ import { QgaTransport } from "../../guest/transports/qga.js";
 import type { Campaign } from "../spec.js";
 import type { Plan } from "../plan.js";
 import type { EvidenceInput, RunStore } from "../store.js";
-import { consoleBootFailure } from "../causes.js";
+import { consoleBootFailure } from "../../guest/boot-failure.js";
 import type { BuiltImage } from "../../images/index.js";
 import type { RulesProfile } from "../../evaluate/profile.js";
 
