@@ -1,6 +1,6 @@
 import { ADAPT_ROUTE_STEPS, adaptRoute } from "../adapt/route.js";
 import type { Family } from "./artifacts.js";
-import type { Route } from "./discover.js";
+import type { Route } from "./route.js";
 import type { ToolSpec } from "./tool.js";
 
 /**
