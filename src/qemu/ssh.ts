@@ -1,6 +1,6 @@
 import { run } from "../util/exec.js";
 
-export interface SshResult { code: number | null; stdout: string; stderr: string; durationMs: number }
+interface SshResult { code: number | null; stdout: string; stderr: string; durationMs: number }
 
 /**
  * Runs one command in a booted guest with the OpenSSH client and the image's key. Host keys

@@ -9,7 +9,7 @@ import { BUILTIN_FAMILIES } from "../hypervisor/families/index.js";
 export const DISK_KINDS = [
   "disk:qcow2", "disk:raw", "disk:vmdk-streamOptimized", "disk:vmdk-monolithicSparse", "disk:vpc", "disk:vhdx", "disk:vdi",
 ] as const;
-export const PACKAGE_KINDS = ["pkg:ova", "pkg:ovf", "pkg:libvirt-xml"] as const;
+const PACKAGE_KINDS = ["pkg:ova", "pkg:ovf", "pkg:libvirt-xml"] as const;
 /**
  * A hardware family's name (src/hypervisor/families/). Routes are discovered between the
  * families of that registry, so the type is any name and `isFamily` checks it.
@@ -18,12 +18,12 @@ export type Family = string;
 /** The families routes are discovered between: the built-in families, in their order. */
 export const FAMILIES: readonly Family[] = BUILTIN_FAMILIES.map((f) => f.name);
 
-export type DiskKind = (typeof DISK_KINDS)[number];
-export type PackageKind = (typeof PACKAGE_KINDS)[number];
-export type VmKind = `vm:${Family}`;
+type DiskKind = (typeof DISK_KINDS)[number];
+type PackageKind = (typeof PACKAGE_KINDS)[number];
+type VmKind = `vm:${Family}`;
 export type ArtifactKind = DiskKind | PackageKind | VmKind;
 
-export interface DiskFormat {
+interface DiskFormat {
   kind: DiskKind;
   /** `qemu-img -f/-O` format name. */
   qemuFormat: string;

@@ -7,7 +7,7 @@ import { ALL_TOOLS } from "./tools/index.js";
 
 export type { Route, RouteStep } from "./route.js";
 
-export interface DiscoverOptions {
+interface DiscoverOptions {
   /** Longest chain considered (export and import included). Default 5. */
   maxSteps?: number;
   tools?: readonly ToolSpec[];

@@ -26,10 +26,10 @@ export type EvidenceInput =
   | { kind: EvidenceKind; fileName: string; data: Buffer | string };
 
 /** An evidence row ready to insert: a file already written (its path) or inline text. */
-export type EvidenceRow = { kind: EvidenceKind; path: string } | { kind: EvidenceKind; text: string };
+type EvidenceRow = { kind: EvidenceKind; path: string } | { kind: EvidenceKind; text: string };
 
 /** Writes an evidence file under `runDir/evidence/` and returns its path relative to `runDir`. */
-export function writeEvidenceFile(runDir: string, jobId: string, stepNo: number | null, kind: string, fileName: string, data: Buffer | string): string {
+function writeEvidenceFile(runDir: string, jobId: string, stepNo: number | null, kind: string, fileName: string, data: Buffer | string): string {
   const dir = join(runDir, "evidence", safeName(jobId));
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `${stepNo ?? 0}-${safeName(kind)}-${safeName(basename(fileName))}`);
