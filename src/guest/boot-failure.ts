@@ -4,7 +4,7 @@
  * (hypervisor/launch.ts), and a failed case is classified as OS related by it
  * (campaign/causes.ts). First listed, first reported when several show.
  */
-export const BOOT_FAILURE_PATTERNS: readonly RegExp[] = [
+const BOOT_FAILURE_PATTERNS: readonly RegExp[] = [
   /ALERT!.*does not exist/,
   /Gave up waiting for root (file system )?device/,
   /\(initramfs\)\s*$/m,
