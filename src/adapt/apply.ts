@@ -15,7 +15,7 @@ export type AdaptSource =
   | { kind: "online"; transport: GuestTransport }
   | { kind: "offline"; image: string; format: string; session?: GuestfishSession };
 
-export const describeSource = (s: AdaptSource) => (s.kind === "online" ? `guest ${s.transport.label}` : `image '${s.image}'`);
+const describeSource = (s: AdaptSource) => (s.kind === "online" ? `guest ${s.transport.label}` : `image '${s.image}'`);
 
 async function runInGuest(src: AdaptSource, script: string, opts: { readonly?: boolean; timeoutMs: number; signal?: AbortSignal }): Promise<{ code: number | null; stdout: string; stderr: string }> {
   if (src.kind === "online") {
@@ -44,7 +44,7 @@ export async function readGuestFacts(src: AdaptSource, signal?: AbortSignal): Pr
   return parseFacts(r.stdout, src.kind);
 }
 
-export const newAdaptId = () => `${new Date().toISOString().slice(0, 19).replace(/[-:T]/g, "").toLowerCase()}-${randomBytes(3).toString("hex")}`;
+const newAdaptId = () => `${new Date().toISOString().slice(0, 19).replace(/[-:T]/g, "").toLowerCase()}-${randomBytes(3).toString("hex")}`;
 
 export interface ApplyResult {
   id: string;
@@ -76,7 +76,7 @@ export async function applyPlan(src: AdaptSource, plan: AdaptPlan, opts: { id?: 
   return { id, durationMs: Date.now() - start, changesPath: `${ADAPT_STATE_DIR}/${id}/changes.json`, log: r.stderr };
 }
 
-export interface AppliedAdaptation {
+interface AppliedAdaptation {
   id: string;
   changes: unknown;
 }

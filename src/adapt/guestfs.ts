@@ -6,7 +6,7 @@ import { join, resolve } from "node:path";
 import { UserError } from "../errors.js";
 import { run, type ExecResult } from "../util/exec.js";
 
-export interface GuestfishScriptResult extends ExecResult {
+interface GuestfishScriptResult extends ExecResult {
   /** stdout of the guest script (guestfish prints the `sh` command's output). */
   output: string;
 }
@@ -46,7 +46,7 @@ export async function runScriptOffline(image: string, format: string, script: st
   }
 }
 
-export class GuestfishError extends Error {
+class GuestfishError extends Error {
   constructor(message: string, readonly result: ExecResult) {
     super(message);
     this.name = "GuestfishError";

@@ -22,7 +22,7 @@ export interface AdaptPlan {
   items: PlanItem[];
 }
 
-export interface PlanOptions {
+interface PlanOptions {
   /**
    * MACs the NICs keep on the target (name -> MAC). Defaults to the guest's current NICs:
    * migrations keep MACs (Forklift, virt-v2v), so the old name can follow its MAC.
@@ -48,7 +48,7 @@ export function aliasMatches(pattern: string, modalias: string): boolean {
 }
 
 /** Module names whose alias (modules.alias, or builtin aliases) matches a modalias. */
-export function modulesForAlias(modalias: string, facts: Pick<GuestFacts, "modulesAlias" | "builtinAliases">): { loadable: string[]; builtin: string[] } {
+function modulesForAlias(modalias: string, facts: Pick<GuestFacts, "modulesAlias" | "builtinAliases">): { loadable: string[]; builtin: string[] } {
   const loadable = new Set<string>(), builtin = new Set<string>();
   for (const line of facts.modulesAlias.split("\n")) {
     const m = /^alias\s+(\S+)\s+(\S+)/.exec(line);
@@ -89,7 +89,7 @@ export function depClosure(modules: string[], deps: Map<string, string[]>): stri
   return out;
 }
 
-export function builtinModules(text: string): Set<string> {
+function builtinModules(text: string): Set<string> {
   return new Set(text.split("\n").map((l) => l.trim()).filter(Boolean).map(moduleNameOfPath));
 }
 
@@ -122,7 +122,7 @@ export function driversFor(device: DeviceModel, facts: GuestFacts): { loadable: 
 const DEVICE_NAME = /^\/dev\/(sd[a-z]+|vd[a-z]+|hd[a-z]+|xvd[a-z]+|nvme\d+n\d+p?)(\d+)$/;
 
 /** blkid -o export as device -> properties. */
-export function parseBlkid(text: string): { dev: string; uuid?: string; label?: string; type?: string }[] {
+function parseBlkid(text: string): { dev: string; uuid?: string; label?: string; type?: string }[] {
   const out: { dev: string; uuid?: string; label?: string; type?: string }[] = [];
   for (const block of text.split(/\n\s*\n/)) {
     const kv = new Map(block.split("\n").map((l) => l.trim()).filter((l) => l.includes("=")).map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)] as [string, string]));
@@ -137,7 +137,7 @@ export function parseBlkid(text: string): { dev: string; uuid?: string; label?: 
  * The UUID of a guest device name. Read offline, the libguestfs appliance names the disk
  * /dev/sda whatever the guest called it, so the partition number decides when names differ.
  */
-export function uuidOfDevice(dev: string, blkid: ReturnType<typeof parseBlkid>): string | undefined {
+function uuidOfDevice(dev: string, blkid: ReturnType<typeof parseBlkid>): string | undefined {
   const exact = blkid.find((b) => b.dev === dev && b.uuid);
   if (exact) return exact.uuid;
   const m = DEVICE_NAME.exec(dev);

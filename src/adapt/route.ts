@@ -15,7 +15,7 @@ import { GuestfishSession } from "./guestfs.js";
  * copy of its image), and move only the trimmed, compressed difference, verified block by
  * block. Offered for every family pair: the plan decides whether anything must change.
  */
-export interface AdaptRouteInput {
+interface AdaptRouteInput {
   source: { image: string; format: string };
   /** The running source guest, when the user allows changing it in place (online adaptation). */
   online?: GuestTransport;

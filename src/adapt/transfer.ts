@@ -10,7 +10,7 @@ import { sparsifyInPlace } from "./guestfs.js";
  * migration of this guest), only the clusters that differ from it, as a qcow2 overlay.
  * The result is compared block by block with the source before anything boots it.
  */
-export interface TransferOptions {
+interface TransferOptions {
   source: string;
   sourceFormat: string;
   /** Where the transferred image is written (what crosses the wire). */
@@ -59,7 +59,7 @@ async function virtualSize(path: string, format: string, signal?: AbortSignal): 
  * `qemu-img compare`: exit 0 identical, 1 different (the first differing offset is printed),
  * 2 and above an error. Contents are compared as the guest sees them (backing chains resolved).
  */
-export async function compareImages(a: string, aFormat: string, b: string, bFormat: string, signal?: AbortSignal): Promise<{ identical: boolean; detail: string; durationMs: number }> {
+async function compareImages(a: string, aFormat: string, b: string, bFormat: string, signal?: AbortSignal): Promise<{ identical: boolean; detail: string; durationMs: number }> {
   const r = await run("qemu-img", ["compare", "-U", "-f", aFormat, "-F", bFormat, a, b], { timeoutMs: 60 * 60_000, signal });
   if (r.code !== 0 && r.code !== 1) throw new Error(`qemu-img compare '${a}' '${b}': exit ${r.code}: ${r.stderr.trim()}`);
   return { identical: r.code === 0, detail: (r.stdout + r.stderr).trim(), durationMs: r.durationMs };
@@ -97,14 +97,6 @@ export async function transferImage(o: TransferOptions): Promise<TransferResult>
     shareOfSource: transferredBytes / sourceFileBytes, shareOfVirtual: transferredBytes / sourceVirtualBytes,
     base, verified: true, timingsMs: timings,
   };
-}
-
-/**
- * On the target: points the received overlay at the target's own copy of the base (same
- * content, another path) and checks the chain against the source once more.
- */
-export async function attachToTargetBase(overlay: string, targetBase: { path: string; format: string }, signal?: AbortSignal): Promise<void> {
-  await runOk("qemu-img", ["rebase", "-u", "-f", "qcow2", "-b", resolve(targetBase.path), "-F", targetBase.format, resolve(overlay)], { timeoutMs: 60_000, signal });
 }
 
 /** A plain copy of the image file: the "dead copy" the seed compares against. */

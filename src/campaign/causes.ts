@@ -1,5 +1,6 @@
 import type { Evaluation, TestRow } from "../evaluate/types.js";
 import type { Snapshot } from "../snapshot/schema.js";
+import { consoleBootFailure } from "../guest/boot-failure.js";
 
 /**
  * Why a cell failed, in the paper's three classes (V: "8 were due to missing tool support
@@ -43,31 +44,6 @@ export interface FailureInput {
   notReady?: { hypervisor: string; detail: string | null };
   /** Why the runner gave the case up when no step failed (e.g. aborted, timed out between steps). */
   jobDetail?: string | null;
-}
-
-/** Serial console lines that mean the guest will never come up (issue 8; lab findings). */
-export const BOOT_FAILURE_PATTERNS: readonly RegExp[] = [
-  /ALERT!.*does not exist\.\s+Dropping to a shell!/,
-  /Gave up waiting for root (file system )?device/,
-  /\(initramfs\)\s*$/m,
-  /Kernel panic - not syncing.*/,
-  /VFS: Unable to mount root fs.*/,
-  /You are in emergency mode.*/,
-  /Give root password for maintenance.*/,
-  /Welcome to emergency mode!.*/,
-];
-
-/** The first console line showing a boot that will not finish, or null. */
-export function consoleBootFailure(text: string): string | null {
-  for (const re of BOOT_FAILURE_PATTERNS) {
-    const m = re.exec(text);
-    if (m) {
-      const start = text.lastIndexOf("\n", m.index) + 1;
-      const end = text.indexOf("\n", m.index + m[0].length);
-      return text.slice(start, end < 0 ? undefined : end).trim() || m[0].trim();
-    }
-  }
-  return null;
 }
 
 const NETWORK_TESTS = new Set(["2.3.a", "2.3.b", "2.3.e", "2.3.i", "2.3.j"]);

@@ -1,25 +1,34 @@
 import Database from "better-sqlite3";
-import { mkdirSync, writeFileSync, readdirSync, existsSync, statSync } from "node:fs";
-import { join, resolve, basename, relative } from "node:path";
+import { mkdirSync, readdirSync, existsSync, statSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { hostname } from "node:os";
 import { UserError, errorMessage } from "../errors.js";
-import type { Plan, PlannedJob } from "./plan.js";
+import type { Plan } from "./plan.js";
 import type { Snapshot } from "../snapshot/schema.js";
 import type { Evaluation } from "../evaluate/types.js";
 import { processAlive } from "../util/process.js";
+import { RUN_DB, STORE_FORMAT, SCHEMA, configure, checkRunDatabase, nowIso, safeName } from "./store/schema.js";
+import { insertJobs, readJobs, readJob, readSteps, readSnapshot, readEvaluation, startJob, finishJob, startStep, finishStep, resetJob,
+  type JobRecord, type StepRecord, type StepState, type StepOutcome } from "./store/jobs.js";
+import { evidenceRows, insertEvidence, readEvidence, type EvidenceInput, type EvidenceRecord } from "./store/evidence.js";
+import { recordResource, markResourceRemoved, leftoverResources, type ResourceRecord } from "./store/ledger.js";
 
 /**
  * The results store of one run: `OUTPUT/RUN_ID/run.sqlite` (SQLite, WAL) with evidence files
  * beside it in `OUTPUT/RUN_ID/evidence/`. Every step's outcome, with its snapshot, evaluation
  * and evidence, is written in one transaction when the step ends, so a run killed at any
  * moment keeps everything that finished and knows what was running.
+ *
+ * This module is the store's face (RunStore, run listing); the tables are defined in
+ * store/schema.ts and read and written by store/jobs.ts (jobs, steps, snapshots,
+ * evaluations), store/evidence.ts and store/ledger.ts (resources to clean up).
  */
 
-export const RUN_DB = "run.sqlite";
-export const STORE_FORMAT = "tiosa-run/1";
+export { RUN_DB, STORE_FORMAT } from "./store/schema.js";
+export type { JobState, StepState, JobRecord, StepRecord, StepOutcome } from "./store/jobs.js";
+export type { EvidenceKind, EvidenceRecord, EvidenceInput } from "./store/evidence.js";
+export type { ResourceRecord } from "./store/ledger.js";
 
-export type JobState = "pending" | "running" | "done" | "failed";
-export type StepState = "running" | "done" | "failed" | "skipped";
 export type RunState = "running" | "finished" | "aborted";
 
 export interface RunRecord {
@@ -39,66 +48,6 @@ export interface RunRecord {
   attempts: number;
 }
 
-export interface JobRecord {
-  id: string;
-  kind: PlannedJob["kind"];
-  guest: string | null;
-  hs: string | null;
-  hut: string | null;
-  route: string | null;
-  cycle: number | null;
-  state: JobState;
-  currentStep: number | null;
-  startedAt: string | null;
-  finishedAt: string | null;
-  detail: string | null;
-}
-
-export interface StepRecord {
-  jobId: string;
-  no: number;
-  name: string;
-  state: StepState;
-  startedAt: string;
-  finishedAt: string | null;
-  durationMs: number | null;
-  bytesRead: number | null;
-  bytesWritten: number | null;
-  detail: string | null;
-}
-
-export type EvidenceKind = "console" | "screenshot" | "guest-agent" | "log" | "descriptor" | (string & {});
-
-export interface EvidenceRecord {
-  id: number;
-  jobId: string;
-  stepNo: number | null;
-  kind: EvidenceKind;
-  /** Relative to the run directory, for files. */
-  path: string | null;
-  text: string | null;
-  createdAt: string;
-}
-
-export type EvidenceInput =
-  | { kind: EvidenceKind; text: string }
-  | { kind: EvidenceKind; fileName: string; data: Buffer | string };
-
-export interface StepOutcome {
-  state: Exclude<StepState, "running">;
-  detail?: string;
-  bytesRead?: number;
-  bytesWritten?: number;
-  /** Step 3 (source) or 10 (target) of Sequence 2. */
-  snapshot?: { role: "source" | "target"; snapshot: Snapshot };
-  /** Step 11. */
-  evaluation?: Evaluation;
-  evidence?: EvidenceInput[];
-}
-
-/** Something a job created on a hypervisor or disk, recorded before creating it so a resume can remove it. */
-export interface ResourceRecord { id: number; jobId: string; kind: string; uri: string | null; name: string; createdAt: string; removedAt: string | null }
-
 export interface ResumePoint {
   finishedJobs: string[];
   failedJobs: string[];
@@ -110,38 +59,6 @@ export interface ResumePoint {
   /** Resources created by jobs and never removed. */
   leftovers: ResourceRecord[];
 }
-
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS run (
-  id TEXT PRIMARY KEY, campaign TEXT NOT NULL, spec_text TEXT NOT NULL, spec_hash TEXT NOT NULL, plan TEXT NOT NULL,
-  tiosa_version TEXT NOT NULL, started_at TEXT NOT NULL, finished_at TEXT, state TEXT NOT NULL,
-  pid INTEGER, host TEXT, attempts INTEGER NOT NULL DEFAULT 1);
-CREATE TABLE IF NOT EXISTS jobs (
-  id TEXT PRIMARY KEY, seq INTEGER NOT NULL, kind TEXT NOT NULL, guest TEXT, hs TEXT, hut TEXT, route TEXT, cycle INTEGER,
-  depends_on TEXT NOT NULL, state TEXT NOT NULL CHECK (state IN ('pending','running','done','failed')),
-  current_step INTEGER, started_at TEXT, finished_at TEXT, detail TEXT);
-CREATE TABLE IF NOT EXISTS steps (
-  job_id TEXT NOT NULL REFERENCES jobs(id), step_no INTEGER NOT NULL, name TEXT NOT NULL,
-  state TEXT NOT NULL CHECK (state IN ('running','done','failed','skipped')),
-  started_at TEXT NOT NULL, started_ms INTEGER NOT NULL, finished_at TEXT, duration_ms INTEGER,
-  bytes_read INTEGER, bytes_written INTEGER, detail TEXT, PRIMARY KEY (job_id, step_no));
-CREATE TABLE IF NOT EXISTS snapshots (
-  job_id TEXT NOT NULL REFERENCES jobs(id), role TEXT NOT NULL CHECK (role IN ('source','target')), step_no INTEGER NOT NULL,
-  json TEXT NOT NULL, created_at TEXT NOT NULL, PRIMARY KEY (job_id, role));
-CREATE TABLE IF NOT EXISTS evaluations (
-  job_id TEXT PRIMARY KEY REFERENCES jobs(id), step_no INTEGER NOT NULL, verdict TEXT NOT NULL, json TEXT NOT NULL, created_at TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS evidence (
-  id INTEGER PRIMARY KEY AUTOINCREMENT, job_id TEXT NOT NULL REFERENCES jobs(id), step_no INTEGER, kind TEXT NOT NULL,
-  path TEXT, text TEXT, created_at TEXT NOT NULL, CHECK ((path IS NULL) <> (text IS NULL)));
-CREATE TABLE IF NOT EXISTS resources (
-  id INTEGER PRIMARY KEY AUTOINCREMENT, job_id TEXT NOT NULL, kind TEXT NOT NULL, uri TEXT, name TEXT NOT NULL,
-  created_at TEXT NOT NULL, removed_at TEXT);
-CREATE INDEX IF NOT EXISTS evidence_job ON evidence(job_id);
-`;
-
-const nowIso = () => new Date().toISOString();
-const safeName = (s: string) => s.replace(/[^A-Za-z0-9._-]+/g, "_").slice(0, 120);
 
 function runIdFor(campaign: string, at: Date): string {
   const t = at.toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);
@@ -160,7 +77,7 @@ export class RunStore {
     const dir = resolve(outputDir, id);
     mkdirSync(join(dir, "evidence"), { recursive: true });
     const db = new Database(join(dir, RUN_DB));
-    RunStore.configure(db);
+    configure(db);
     db.exec(SCHEMA);
     const store = new RunStore(dir, id, db, false);
     db.transaction(() => {
@@ -168,7 +85,7 @@ export class RunStore {
       db.prepare(`INSERT INTO run(id, campaign, spec_text, spec_hash, plan, tiosa_version, started_at, state, pid, host)
         VALUES (?, ?, ?, ?, ?, ?, ?, 'running', ?, ?)`)
         .run(id, init.campaign, init.specText, init.specHash, JSON.stringify(init.plan), init.tiosaVersion, at.toISOString(), process.pid, hostname());
-      store.insertJobs(init.plan.jobs);
+      insertJobs(db, init.plan.jobs);
     })();
     return store;
   }
@@ -187,47 +104,18 @@ export class RunStore {
     let db: Database.Database | undefined;
     try {
       db = new Database(join(dir, RUN_DB), { readonly: !!opts.readonly, fileMustExist: true });
-      if (!opts.readonly) RunStore.configure(db);
+      if (!opts.readonly) configure(db);
       else db.pragma("busy_timeout = 5000");
-      const fmt = db.prepare("SELECT value FROM meta WHERE key = 'format'").get() as { value: string } | undefined;
-      if (fmt?.value !== STORE_FORMAT) throw new Error(`format is ${fmt ? `'${fmt.value}'` : "missing"}, expected '${STORE_FORMAT}'`);
-      const row = db.prepare("SELECT id FROM run").get() as { id: string } | undefined;
-      if (!row) throw new Error("the run record is missing");
-      const quick = db.pragma("quick_check", { simple: true });
-      if (quick !== "ok") throw new Error(`integrity check: ${String(quick)}`);
-      return new RunStore(dir, row.id, db, !!opts.readonly);
+      const id = checkRunDatabase(db);
+      return new RunStore(dir, id, db, !!opts.readonly);
     } catch (e) {
       db?.close();
       throw new UserError(`run '${ref}': '${join(dir, RUN_DB)}' is not a readable tiosa run database (${errorMessage(e)})`);
     }
   }
 
-  private static configure(db: Database.Database): void {
-    db.pragma("journal_mode = WAL");
-    // In WAL mode NORMAL keeps every committed step through a killed process (the case a
-    // resume handles); a power cut may lose the last steps, which a resume then redoes.
-    // FULL would fsync every step: 3 s more for a 450-step run here, for no gain on a kill.
-    db.pragma("synchronous = NORMAL");
-    db.pragma("foreign_keys = ON");
-    db.pragma("busy_timeout = 5000");
-  }
-
   close(): void {
     if (this.db.open) this.db.close();
-  }
-
-  private insertJobs(jobs: PlannedJob[]): void {
-    const ins = this.db.prepare(`INSERT OR IGNORE INTO jobs(id, seq, kind, guest, hs, hut, route, cycle, depends_on, state)
-      VALUES (@id, @seq, @kind, @guest, @hs, @hut, @route, @cycle, @deps, 'pending')`);
-    jobs.forEach((j, seq) => ins.run({
-      id: j.id, seq, kind: j.kind,
-      guest: j.kind === "readiness" ? null : j.guest,
-      hs: j.kind === "readiness" ? j.hypervisor : j.hs,
-      hut: j.kind === "case" ? j.hut : null,
-      route: j.kind === "case" ? j.route.id : null,
-      cycle: j.kind === "readiness" ? null : j.cycle,
-      deps: JSON.stringify(j.dependsOn),
-    }));
   }
 
   // ---- reading -------------------------------------------------------------------------
@@ -245,44 +133,12 @@ export class RunStore {
     return JSON.parse((this.db.prepare("SELECT plan FROM run").get() as { plan: string }).plan) as Plan;
   }
 
-  jobs(): JobRecord[] {
-    return (this.db.prepare("SELECT * FROM jobs ORDER BY seq").all() as Record<string, unknown>[]).map(jobRow);
-  }
-
-  job(id: string): JobRecord | undefined {
-    const r = this.db.prepare("SELECT * FROM jobs WHERE id = ?").get(id) as Record<string, unknown> | undefined;
-    return r ? jobRow(r) : undefined;
-  }
-
-  steps(jobId?: string): StepRecord[] {
-    const rows = (jobId
-      ? this.db.prepare("SELECT * FROM steps WHERE job_id = ? ORDER BY step_no").all(jobId)
-      : this.db.prepare("SELECT s.* FROM steps s JOIN jobs j ON j.id = s.job_id ORDER BY j.seq, s.step_no").all()) as Record<string, unknown>[];
-    return rows.map((r) => ({
-      jobId: r.job_id as string, no: r.step_no as number, name: r.name as string, state: r.state as StepState,
-      startedAt: r.started_at as string, finishedAt: (r.finished_at as string | null) ?? null, durationMs: (r.duration_ms as number | null) ?? null,
-      bytesRead: (r.bytes_read as number | null) ?? null, bytesWritten: (r.bytes_written as number | null) ?? null, detail: (r.detail as string | null) ?? null,
-    }));
-  }
-
-  snapshot(jobId: string, role: "source" | "target"): Snapshot | null {
-    const r = this.db.prepare("SELECT json FROM snapshots WHERE job_id = ? AND role = ?").get(jobId, role) as { json: string } | undefined;
-    return r ? (JSON.parse(r.json) as Snapshot) : null;
-  }
-
-  evaluation(jobId: string): Evaluation | null {
-    const r = this.db.prepare("SELECT json FROM evaluations WHERE job_id = ?").get(jobId) as { json: string } | undefined;
-    return r ? (JSON.parse(r.json) as Evaluation) : null;
-  }
-
-  evidence(jobId?: string): EvidenceRecord[] {
-    const rows = (jobId ? this.db.prepare("SELECT * FROM evidence WHERE job_id = ? ORDER BY id").all(jobId)
-      : this.db.prepare("SELECT * FROM evidence ORDER BY id").all()) as Record<string, unknown>[];
-    return rows.map((r) => ({
-      id: r.id as number, jobId: r.job_id as string, stepNo: (r.step_no as number | null) ?? null, kind: r.kind as string,
-      path: (r.path as string | null) ?? null, text: (r.text as string | null) ?? null, createdAt: r.created_at as string,
-    }));
-  }
+  jobs(): JobRecord[] { return readJobs(this.db); }
+  job(id: string): JobRecord | undefined { return readJob(this.db, id); }
+  steps(jobId?: string): StepRecord[] { return readSteps(this.db, jobId); }
+  snapshot(jobId: string, role: "source" | "target"): Snapshot | null { return readSnapshot(this.db, jobId, role); }
+  evaluation(jobId: string): Evaluation | null { return readEvaluation(this.db, jobId); }
+  evidence(jobId?: string): EvidenceRecord[] { return readEvidence(this.db, jobId); }
 
   /** Absolute path of an evidence file. */
   evidencePath(e: EvidenceRecord): string | null {
@@ -297,48 +153,20 @@ export class RunStore {
   }
 
   startJob(id: string): void {
-    const r = this.w.prepare("UPDATE jobs SET state = 'running', started_at = COALESCE(started_at, ?), finished_at = NULL WHERE id = ?").run(nowIso(), id);
-    if (r.changes !== 1) throw new Error(`no job '${id}' in run '${this.id}'`);
+    if (!startJob(this.w, id)) throw new Error(`no job '${id}' in run '${this.id}'`);
   }
 
   finishJob(id: string, state: "done" | "failed", detail?: string): void {
-    this.w.prepare("UPDATE jobs SET state = ?, finished_at = ?, current_step = NULL, detail = ? WHERE id = ?").run(state, nowIso(), detail ?? null, id);
+    finishJob(this.w, id, state, detail);
   }
 
   startStep(jobId: string, no: number, name: string): void {
-    const now = Date.now();
-    const db = this.w;
-    db.transaction(() => {
-      db.prepare(`INSERT INTO steps(job_id, step_no, name, state, started_at, started_ms) VALUES (?, ?, ?, 'running', ?, ?)
-        ON CONFLICT(job_id, step_no) DO UPDATE SET name = excluded.name, state = 'running', started_at = excluded.started_at,
-          started_ms = excluded.started_ms, finished_at = NULL, duration_ms = NULL, bytes_read = NULL, bytes_written = NULL, detail = NULL`)
-        .run(jobId, no, name, new Date(now).toISOString(), now);
-      db.prepare("UPDATE jobs SET current_step = ? WHERE id = ?").run(no, jobId);
-    })();
+    startStep(this.w, jobId, no, name);
   }
 
   /** Records a step's end with everything it produced, atomically. */
   finishStep(jobId: string, no: number, o: StepOutcome): void {
-    const db = this.w;
-    // Files first: a row must never point at a file that is not there.
-    const files = (o.evidence ?? []).map((e) => ("data" in e ? { kind: e.kind, path: this.writeEvidenceFile(jobId, no, e.kind, e.fileName, e.data) } : { kind: e.kind, text: e.text }));
-    const now = Date.now();
-    db.transaction(() => {
-      const started = db.prepare("SELECT started_ms FROM steps WHERE job_id = ? AND step_no = ?").get(jobId, no) as { started_ms: number } | undefined;
-      if (!started) throw new Error(`step ${no} of job '${jobId}' was never started`);
-      db.prepare(`UPDATE steps SET state = ?, finished_at = ?, duration_ms = ?, bytes_read = ?, bytes_written = ?, detail = ? WHERE job_id = ? AND step_no = ?`)
-        .run(o.state, new Date(now).toISOString(), now - started.started_ms, o.bytesRead ?? null, o.bytesWritten ?? null, o.detail ?? null, jobId, no);
-      if (o.snapshot) {
-        db.prepare("INSERT OR REPLACE INTO snapshots(job_id, role, step_no, json, created_at) VALUES (?, ?, ?, ?, ?)")
-          .run(jobId, o.snapshot.role, no, JSON.stringify(o.snapshot.snapshot), new Date(now).toISOString());
-      }
-      if (o.evaluation) {
-        db.prepare("INSERT OR REPLACE INTO evaluations(job_id, step_no, verdict, json, created_at) VALUES (?, ?, ?, ?, ?)")
-          .run(jobId, no, o.evaluation.verdict, JSON.stringify(o.evaluation), new Date(now).toISOString());
-      }
-      const ins = db.prepare("INSERT INTO evidence(job_id, step_no, kind, path, text, created_at) VALUES (?, ?, ?, ?, ?, ?)");
-      for (const f of files) ins.run(jobId, no, f.kind, "path" in f ? f.path : null, "text" in f ? f.text : null, new Date(now).toISOString());
-    })();
+    finishStep(this.w, this.dir, jobId, no, o);
   }
 
   /** A step that is not run because an earlier one failed. */
@@ -348,32 +176,20 @@ export class RunStore {
   }
 
   addEvidence(jobId: string, stepNo: number | null, e: EvidenceInput): void {
-    const path = "data" in e ? this.writeEvidenceFile(jobId, stepNo, e.kind, e.fileName, e.data) : null;
-    this.w.prepare("INSERT INTO evidence(job_id, step_no, kind, path, text, created_at) VALUES (?, ?, ?, ?, ?, ?)")
-      .run(jobId, stepNo, e.kind, path, "text" in e ? e.text : null, nowIso());
-  }
-
-  private writeEvidenceFile(jobId: string, stepNo: number | null, kind: string, fileName: string, data: Buffer | string): string {
-    const dir = join(this.dir, "evidence", safeName(jobId));
-    mkdirSync(dir, { recursive: true });
-    const file = join(dir, `${stepNo ?? 0}-${safeName(kind)}-${safeName(basename(fileName))}`);
-    writeFileSync(file, data);
-    return relative(this.dir, file);
+    const db = this.w;
+    insertEvidence(db, jobId, stepNo, evidenceRows(this.dir, jobId, stepNo, [e]), nowIso());
   }
 
   recordResource(jobId: string, kind: string, name: string, uri: string | null = null): number {
-    return Number(this.w.prepare("INSERT INTO resources(job_id, kind, uri, name, created_at) VALUES (?, ?, ?, ?, ?)").run(jobId, kind, uri, name, nowIso()).lastInsertRowid);
+    return recordResource(this.w, jobId, kind, name, uri);
   }
 
   resourceRemoved(id: number): void {
-    this.w.prepare("UPDATE resources SET removed_at = ? WHERE id = ?").run(nowIso(), id);
+    markResourceRemoved(this.w, id);
   }
 
   leftoverResources(): ResourceRecord[] {
-    return (this.db.prepare("SELECT * FROM resources WHERE removed_at IS NULL ORDER BY id").all() as Record<string, unknown>[]).map((r) => ({
-      id: r.id as number, jobId: r.job_id as string, kind: r.kind as string, uri: (r.uri as string | null) ?? null,
-      name: r.name as string, createdAt: r.created_at as string, removedAt: null,
-    }));
+    return leftoverResources(this.db);
   }
 
   // ---- resuming ------------------------------------------------------------------------
@@ -397,12 +213,7 @@ export class RunStore {
    * removed what the job left behind.
    */
   resetJob(jobId: string, fromStep = 0): void {
-    const db = this.w;
-    db.transaction(() => {
-      for (const t of ["steps", "snapshots", "evaluations"]) db.prepare(`DELETE FROM ${t} WHERE job_id = ? AND step_no >= ?`).run(jobId, fromStep);
-      db.prepare("DELETE FROM evidence WHERE job_id = ? AND COALESCE(step_no, 0) >= ?").run(jobId, fromStep);
-      db.prepare("UPDATE jobs SET state = 'pending', current_step = NULL, finished_at = NULL, detail = NULL WHERE id = ?").run(jobId);
-    })();
+    resetJob(this.w, jobId, fromStep);
   }
 
   /**
@@ -435,15 +246,6 @@ export class RunStore {
   finishRun(state: "finished" | "aborted"): void {
     this.w.prepare("UPDATE run SET state = ?, finished_at = ?").run(state, nowIso());
   }
-}
-
-function jobRow(r: Record<string, unknown>): JobRecord {
-  return {
-    id: r.id as string, kind: r.kind as JobRecord["kind"], guest: (r.guest as string | null) ?? null, hs: (r.hs as string | null) ?? null,
-    hut: (r.hut as string | null) ?? null, route: (r.route as string | null) ?? null, cycle: (r.cycle as number | null) ?? null,
-    state: r.state as JobState, currentStep: (r.current_step as number | null) ?? null, startedAt: (r.started_at as string | null) ?? null,
-    finishedAt: (r.finished_at as string | null) ?? null, detail: (r.detail as string | null) ?? null,
-  };
 }
 
 export interface RunListing {

@@ -8,9 +8,9 @@ import { parseOvf, type OvfDocument } from "./ovf-read.js";
 import { looksLikeVmx, parseVmx } from "./vmx.js";
 import { decodeDescriptorText, xmlProlog } from "./xml-text.js";
 
-export type DescriptorKind = "libvirt-xml" | "ovf" | "ova" | "vmx";
+type DescriptorKind = "libvirt-xml" | "ovf" | "ova" | "vmx";
 
-export interface ReadDescriptorOptions extends OvaOptions {}
+interface ReadDescriptorOptions extends OvaOptions {}
 
 /**
  * Reads any VM descriptor file into the inventory model, deciding what it is by its
@@ -88,9 +88,3 @@ function inventoryOf(target: string, vms: VmInventory[]): HypervisorInventory {
     vms,
   });
 }
-
-export { parseOvf } from "./ovf-read.js";
-export { parseVmx } from "./vmx.js";
-export { openOva } from "./ova.js";
-export { writeOvf, buildOvf } from "./ovf-write.js";
-export { packOva } from "./ova-pack.js";

@@ -47,7 +47,7 @@ export const MAX_VMX_BYTES = 2 ** 20;
 export const MAX_XML_DESCRIPTOR_BYTES = 16 * 2 ** 20;
 
 /** A place in a descriptor: the file (origin) and the element, attribute or key. */
-export interface FieldRef {
+interface FieldRef {
   origin: string;
   /** How the user finds it: "numvcpus", "<vcpu>", "CPU item 1 VirtualQuantity". */
   field: string;
@@ -80,7 +80,7 @@ export function shownValue(raw: string): string {
 const BYTE_UNITS: Array<[number, string]> = [[2 ** 50, "PiB"], [2 ** 40, "TiB"], [2 ** 30, "GiB"], [2 ** 20, "MiB"], [2 ** 10, "KiB"]];
 
 /** 281474976710656 -> "256 TiB"; sizes that are not a whole number of a unit keep their digits. */
-export function bytesText(n: number): string {
+function bytesText(n: number): string {
   for (const [size, name] of BYTE_UNITS) {
     if (n >= size) {
       const v = n / size;
@@ -91,7 +91,7 @@ export function bytesText(n: number): string {
 }
 
 /** "a whole number from 1 to 4096", "a whole number of bytes from 1 (1 byte) to 281474976710656 (256 TiB)". */
-export function rangeText(range: NumberRange): string {
+function rangeText(range: NumberRange): string {
   if (range.unit === "count") return `a whole number from ${range.min} to ${range.max}`;
   return `a whole number of bytes from ${range.min} to ${range.max} (${bytesText(range.max)})`;
 }

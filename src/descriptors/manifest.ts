@@ -4,7 +4,7 @@ import { createHash } from "node:crypto";
  * OVF manifest (.mf): one `ALGO(name)= hex` line per file. ovftool writes `SHA256(x)= ..`,
  * VirtualBox and `sha1sum --tag` write `SHA1 (x) = ..`; both are accepted.
  */
-export interface ManifestLine {
+interface ManifestLine {
   algorithm: "sha1" | "sha256" | "sha512";
   name: string;
   digest: string;

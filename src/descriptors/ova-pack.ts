@@ -14,7 +14,7 @@ import { buildOvf, type OvfDiskFile } from "./ovf-write.js";
  * streaming importers (vSphere, virt-v2v) read the descriptor before the disks arrive.
  */
 
-export interface PackOvaInput {
+interface PackOvaInput {
   vm: VmInventory;
   /** streamOptimized VMDK images, one per disk of `vm` whose device is "disk", in order. */
   images: string[];
@@ -23,7 +23,7 @@ export interface PackOvaInput {
   signal?: AbortSignal;
 }
 
-export interface PackedOva {
+interface PackedOva {
   path: string;
   ovfName: string;
   ovfXml: string;

@@ -30,7 +30,7 @@ export interface OvaOptions {
   signal?: AbortSignal;
 }
 
-export interface OvaEntryReport {
+interface OvaEntryReport {
   name: string;
   size: number;
   role: "descriptor" | "manifest" | "certificate" | "disk" | "file";
@@ -39,7 +39,7 @@ export interface OvaEntryReport {
   digest: string;
 }
 
-export interface OvaDisk {
+interface OvaDisk {
   diskId: string;
   href: string;
   path: string;
@@ -47,7 +47,7 @@ export interface OvaDisk {
   check: CheckResult;
 }
 
-export interface OvaPackage {
+interface OvaPackage {
   ova: string;
   workDir: string;
   descriptorName: string;

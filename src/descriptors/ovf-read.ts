@@ -11,7 +11,7 @@ import { CPU_TOPOLOGY, DISK_BYTES, MEMORY_BYTES, VCPU_COUNT, checkNumber, readBy
  * used to tell the version apart.
  */
 
-export interface OvfFileRef {
+interface OvfFileRef {
   id: string;
   href: string;
   /** ovf:size in bytes, when the descriptor states it. */
@@ -20,7 +20,7 @@ export interface OvfFileRef {
   chunkSize: number | null;
 }
 
-export interface OvfDiskRef {
+interface OvfDiskRef {
   diskId: string;
   fileRef: string | null;
   capacityBytes: number | null;
@@ -59,7 +59,7 @@ const FORMAT_URIS: Array<[RegExp, string, string | null]> = [
   [/wikipedia\.org\/wiki\/byte|#raw/i, "raw", null],
 ];
 
-export function ovfFormatFromUri(uri: string | null): { format: string | null; variant: string | null } {
+function ovfFormatFromUri(uri: string | null): { format: string | null; variant: string | null } {
   if (!uri) return { format: null, variant: null };
   for (const [re, format, variant] of FORMAT_URIS) if (re.test(uri)) return { format, variant };
   return { format: null, variant: null };
@@ -270,7 +270,7 @@ const NIC_MODELS: Record<string, string> = {
   "am79c973": "pcnet", "82540em": "e1000", "82543gc": "e1000", "82545em": "e1000",
 };
 
-export function normaliseNicModel(s: string | null): string | null {
+function normaliseNicModel(s: string | null): string | null {
   if (!s) return null;
   const k = s.toLowerCase();
   return NIC_MODELS[k] ?? k;

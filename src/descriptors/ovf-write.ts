@@ -19,7 +19,7 @@ export interface OvfDiskFile {
 
 export const STREAM_OPTIMIZED_VMDK = "http://www.vmware.com/interfaces/specifications/vmdk.html#streamOptimized";
 
-export interface BuiltOvf {
+interface BuiltOvf {
   xml: string;
   /** Where the VM's hardware had to be expressed differently (virtio has no OVF word...). */
   notes: string[];

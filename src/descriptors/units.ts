@@ -33,11 +33,6 @@ export function byteUnitMultiplier(units: string | null | undefined): number | n
   return mult;
 }
 
-/** Programmatic unit for writing: the exact power of two, the form ovftool writes. */
-export function programmaticUnit(powerOfTwo: 0 | 10 | 20 | 30): string {
-  return powerOfTwo === 0 ? "byte" : `byte * 2^${powerOfTwo}`;
-}
-
 export function parseNumber(s: string | null): number | null {
   if (s === null) return null;
   const t = s.trim();

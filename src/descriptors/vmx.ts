@@ -9,7 +9,7 @@ import { CPU_TOPOLOGY, MEMORY_BYTES, VCPU_COUNT, readBytes, readCount } from "./
  * absent devices are listed in `notes` rather than silently dropped.
  */
 
-export type VmxEntries = Map<string, string>;
+type VmxEntries = Map<string, string>;
 
 const KEY = /^[A-Za-z0-9_.:\-]+$/;
 
@@ -21,7 +21,7 @@ const KEY = /^[A-Za-z0-9_.:\-]+$/;
  * (`\s*=\s*(.*?)\s*$` backtracked quadratically over a long run of spaces: a 100 KB value
  * of spaces took 4.6 s, 1 MB over a minute), and escapes are decoded in one pass.
  */
-export function parseVmxEntries(text: string): { entries: VmxEntries; badLines: number } | null {
+function parseVmxEntries(text: string): { entries: VmxEntries; badLines: number } | null {
   const entries: VmxEntries = new Map();
   let badLines = 0, good = 0;
   const start = text.charCodeAt(0) === 0xfeff ? 1 : 0;
@@ -49,7 +49,7 @@ for (let d = 0; d < 6; d++) { HEX_DIGIT[65 + d] = 10 + d; HEX_DIGIT[97 + d] = 10
 const hexDigitAt = (s: string, i: number): number => { const c = s.charCodeAt(i); return c < 128 ? HEX_DIGIT[c]! : -1; };
 
 /** `|22` -> `"`: VMware escapes a character as | and two hex digits; anything else is kept as is. */
-export function decodeVmxEscapes(v: string): string {
+function decodeVmxEscapes(v: string): string {
   if (!v.includes("|")) return v;
   // One pass into UTF-16 code units: a replace() callback per escape took seconds on millions of them.
   const out = new Uint16Array(v.length);

@@ -77,7 +77,7 @@ export function xmlParseError(origin: string, e: unknown): UserError {
   return new UserError(`${origin}: not well-formed XML (${msg})`);
 }
 
-export interface XmlProlog {
+interface XmlProlog {
   /** The root element's name as its start tag spells it; null when no element starts where XML puts the root. */
   root: { prefix: string | null; name: string } | null;
   /** The DOCTYPE declaration before the root, if any; internalSubset when it has [...] (where entities are declared). */
@@ -162,7 +162,7 @@ export function parseXml(text: string, origin: string): XNode {
   }
 }
 
-export function asArray(v: unknown): XNode[] {
+function asArray(v: unknown): XNode[] {
   if (v === undefined || v === null) return [];
   const a = Array.isArray(v) ? v : [v];
   return a.map((x) => (typeof x === "object" && x !== null ? (x as XNode) : { "#text": String(x) }));

@@ -6,7 +6,7 @@ import { open } from "node:fs/promises";
  * image, so an image from someone else that names `/etc/shadow` must be refused before
  * qemu-img ever sees it, not after.
  */
-export interface ImageHeader {
+interface ImageHeader {
   /** What the magic says: qcow2, vmdk-sparse, vmdk-descriptor, vpc, vhdx, vdi, qed, luks, or unknown (raw). */
   magic: "qcow2" | "vmdk-sparse" | "vmdk-descriptor" | "vpc" | "vhdx" | "vdi" | "qed" | "luks" | "unknown";
   /** qcow2 only: the backing file name it stores, if any. */

@@ -87,7 +87,7 @@ export async function checkImage(path: string, format: string, signal?: AbortSig
   }
 }
 
-export interface ConvertOptions {
+interface ConvertOptions {
   /** Target options such as subformat=streamOptimized, compat=1.1. */
   targetOptions?: string[];
   signal?: AbortSignal;

@@ -4,14 +4,14 @@ import { join } from "node:path";
 import { run, haveCommand } from "../util/exec.js";
 
 /** One thing `tiosa doctor` looks at: what it found, and how to fix it when it is wrong. */
-export interface CheckResult {
+interface CheckResult {
   name: string;
   status: "ok" | "warn" | "fail";
   detail: string;
   fix?: string;
 }
 
-export type Check = (signal?: AbortSignal) => Promise<CheckResult | CheckResult[]>;
+type Check = (signal?: AbortSignal) => Promise<CheckResult | CheckResult[]>;
 
 const REPO = new URL("../../../", import.meta.url);
 
@@ -97,7 +97,7 @@ async function node(): Promise<CheckResult> {
 }
 
 /** The checks, in the order they are printed. A new check is one function here. */
-export const CHECKS: Check[] = [node, aptPackages, tools, libvirt, accel, disk];
+const CHECKS: Check[] = [node, aptPackages, tools, libvirt, accel, disk];
 
 export async function runChecks(signal?: AbortSignal): Promise<CheckResult[]> {
   const results: CheckResult[] = [];

@@ -59,13 +59,6 @@ export function percentDeviation(source: number, target: number): number {
   return (Math.abs(target - source) / source) * 100;
 }
 
-export function formatBytes(n: number): string {
-  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
-  let v = n, i = 0;
-  while (Math.abs(v) >= 1024 && i < units.length - 1) { v /= 1024; i++; }
-  return `${i === 0 ? v : v.toFixed(v >= 100 ? 0 : 1)} ${units[i]}`;
-}
-
 /** A reason line lists at most a few differences, then counts the rest. */
 export function listSome(items: string[], max = 3): string {
   return items.length <= max ? items.join("; ") : `${items.slice(0, max).join("; ")}; and ${items.length - max} more`;

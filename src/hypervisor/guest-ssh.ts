@@ -1,5 +1,5 @@
-import { run } from "../util/exec.js";
-import { UserError } from "../errors.js";
+import { UserError, errorMessage } from "../errors.js";
+import { SshTransport } from "../guest/transports/ssh.js";
 import type { GuestExecOptions, GuestExecResult, GuestTransport } from "../guest/transport.js";
 
 export interface SshEndpoint {
@@ -19,9 +19,12 @@ export function parseSshEndpoint(s: string, identityFile: string): SshEndpoint {
 }
 
 /**
- * The Table II observations' way into the guest: the OpenSSH client with a key, the script
- * on stdin (`sh -s`), never a command line built from data. Host keys of test guests change
- * with every boot of a fresh image, so they are not pinned here.
+ * The Table II observations' way into the guest: the one SSH client (src/guest/transports/
+ * ssh.ts) with a key, one connection per script (nothing held open across a reboot or a
+ * migration), the script on stdin (`sh -s` as the given user), never a command line built
+ * from data. Host keys of test guests change with every boot of a fresh image, so they are
+ * not pinned here. Never throws: a connection that fails or dies is a null status with the
+ * reason in stderr, as an `ssh` process exiting 255 was.
  */
 export class OpenSshTransport implements GuestTransport {
   readonly kind = "ssh" as const;
@@ -30,16 +33,19 @@ export class OpenSshTransport implements GuestTransport {
 
   async exec(script: string, opts: GuestExecOptions = {}): Promise<GuestExecResult> {
     const e = this.endpoint;
-    const r = await run("ssh", [
-      "-i", e.identityFile, "-p", String(e.port),
-      "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR",
-      "-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes", "-o", "ConnectTimeout=30",
-      "-o", "ServerAliveInterval=5", "-o", "ServerAliveCountMax=2",
-      `${e.user}@${e.host}`, "--", "sh", "-s",
-    ], { input: script, timeoutMs: opts.timeoutMs ?? 60_000, signal: opts.signal });
-    // 255 is ssh's own failure (connection refused/lost), not the script's status.
-    return { code: r.timedOut || r.code === 255 ? null : r.code, stdout: r.stdout, stderr: r.stderr };
+    // One budget for connecting and running, as the ssh process had.
+    const deadline = Date.now() + (opts.timeoutMs ?? 60_000);
+    let t: SshTransport | undefined;
+    try {
+      t = await SshTransport.connect({ user: e.user, host: e.host, port: e.port },
+        { identityFile: e.identityFile, ignoreHostKey: true, asLoginUser: true, connectTimeoutMs: Math.min(30_000, Math.max(1, deadline - Date.now())) }, opts.signal);
+      return await t.exec(script, { timeoutMs: Math.max(1, deadline - Date.now()), ...(opts.signal ? { signal: opts.signal } : {}) });
+    } catch (err) {
+      return { code: null, stdout: "", stderr: `ssh ${this.label}: ${errorMessage(err)}` };
+    } finally {
+      await t?.close();
+    }
   }
 
-  async close(): Promise<void> { /* one process per exec: nothing held open */ }
+  async close(): Promise<void> { /* one connection per exec: nothing held open */ }
 }

@@ -4,15 +4,7 @@ import type { DefineVmSpec, HypervisorDriver, VmHandle } from "./driver.js";
 import { OpenSshTransport } from "./guest-ssh.js";
 import { kvmFallbackAllowed } from "../qemu/accel.js";
 import { KVM_STALL_MS, StallWatch } from "./stall.js";
-
-/** Lines on a serial console that mean the guest will not come up by itself. */
-export const FATAL_CONSOLE = [
-  /ALERT!.*does not exist[^\r\n]*/,
-  /Kernel panic - not syncing.*/,
-  /Gave up waiting for root (file system )?device.*/,
-  /No bootable device.*/,
-  /Boot failed: .*/,
-];
+import { consoleBootFailure } from "../guest/boot-failure.js";
 
 /**
  * A guest whose agent answers (its OS runs) but whose SSH stays silent this long after that
@@ -27,14 +19,6 @@ export class GuestNeverBootedError extends UserError {
     super(message);
     this.name = "GuestNeverBootedError";
   }
-}
-
-export function fatalConsoleLine(consoleText: string): string | null {
-  for (const re of FATAL_CONSOLE) {
-    const m = re.exec(consoleText);
-    if (m) return m[0].trim();
-  }
-  return null;
 }
 
 export function consoleTail(text: string, lines = 15): string {
@@ -133,9 +117,9 @@ export async function waitForGuest(o: {
       continue;
     }
     if (/^(shut off|crashed)/.test(reason)) {
-      throw new GuestNeverBootedError(`VM '${o.vm}' stopped while booting (${reason})`, fatalConsoleLine(consoleText), consoleTail(consoleText));
+      throw new GuestNeverBootedError(`VM '${o.vm}' stopped while booting (${reason})`, consoleBootFailure(consoleText), consoleTail(consoleText));
     }
-    const fatal = fatalConsoleLine(consoleText);
+    const fatal = consoleBootFailure(consoleText);
     if (fatal) throw new GuestNeverBootedError(`VM '${o.vm}' did not boot: its serial console says "${fatal}"`, fatal, consoleTail(consoleText));
     const host = o.access.host ?? await o.driver.guestAddress(o.vm, o.signal).catch(() => null);
     if (host) {
@@ -167,7 +151,7 @@ export async function waitForGuest(o: {
   const last = tail.split("\n").slice(-2).join(" | ");
   throw new GuestNeverBootedError(
     `VM '${o.vm}' did not answer over SSH within ${Math.round(o.timeoutMs / 1000)} s (${lastError})${last ? `; last console output: ${last}` : ""}${accelFallback ? ` (${accelFallback})` : ""}`,
-    fatalConsoleLine(text), tail,
+    consoleBootFailure(text), tail,
   );
 }
 

@@ -10,11 +10,11 @@ import { ImageBuildError, StepRunner, requireFreeSpace, type BuildProgress } fro
 import { buildDebian } from "./debian.js";
 import { buildTiny, type BuiltDisk } from "./tiny.js";
 
-export const DISK_FILE = "disk.qcow2";
-export const KEY_FILE = "id_ed25519";
-export const METADATA_FILE = "metadata.json";
+const DISK_FILE = "disk.qcow2";
+const KEY_FILE = "id_ed25519";
+const METADATA_FILE = "metadata.json";
 
-export interface ImageMetadata {
+interface ImageMetadata {
   schema: "tiosa-image/v1";
   name: string;
   description: string;
@@ -49,7 +49,7 @@ export interface BuiltImage {
   cached: boolean;
 }
 
-export interface BuildOptions {
+interface BuildOptions {
   /** Also copy the image's files into this directory (the cache keeps its copy). */
   outDir?: string;
   onProgress?: (p: BuildProgress) => void;

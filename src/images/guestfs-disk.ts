@@ -11,7 +11,7 @@ import { PARTITION_OFFSET } from "./disk.js";
  * the raw file by sfdisk as on the loop path, so both methods give the same layout.
  */
 
-export interface FillPartitionOptions {
+interface FillPartitionOptions {
   /** Raw disk with an MBR and one partition at PARTITION_OFFSET (createMbrDisk). */
   raw: string;
   uuid: string;
@@ -26,7 +26,7 @@ export interface FillPartitionOptions {
 }
 
 /** What the appliance printed for each `readBack` file, and the file system's state. */
-export interface FilledPartition {
+interface FilledPartition {
   files: Record<string, string>;
   state: string;
   durationMs: number;

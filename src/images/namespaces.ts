@@ -8,7 +8,7 @@ import { run } from "../util/exec.js";
  * active (journal not checkpointed, loop device busy), and an image converted from it would
  * be inconsistent. Returns, per foreign namespace, one pid in it and the mount points.
  */
-export async function foreignMountsUnder(dir: string): Promise<{ pid: number; mountPoints: string[] }[]> {
+async function foreignMountsUnder(dir: string): Promise<{ pid: number; mountPoints: string[] }[]> {
   const own = await readlink("/proc/self/ns/mnt").catch(() => "");
   const seen = new Set<string>([own]);
   const found: { pid: number; mountPoints: string[] }[] = [];

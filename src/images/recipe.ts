@@ -12,7 +12,7 @@ export const DEFAULT_MIRROR = "http://deb.debian.org/debian";
 /** Kernel command line shared by the images: ttyS0 last, so /dev/console (and initramfs errors) go to the serial log. */
 export const CONSOLE_CMDLINE = "console=tty0 console=ttyS0,115200";
 
-export type NetworkConfig =
+type NetworkConfig =
   | { kind: "dhcp-any-ethernet" }
   | { kind: "static"; interface: string; address: string; gateway: string; dns: string[] };
 

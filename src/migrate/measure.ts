@@ -14,11 +14,3 @@ export async function totalAllocated(paths: readonly string[]): Promise<number> 
   for (const p of paths) n += await allocatedBytes(p).catch(() => 0);
   return n;
 }
-
-/** Human size: 1.5 GiB, 660 MiB, 12 KiB. */
-export function formatBytes(n: number): string {
-  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
-  let v = n, i = 0;
-  while (v >= 1024 && i < units.length - 1) { v /= 1024; i++; }
-  return `${i === 0 ? v : v.toFixed(v >= 100 ? 0 : 1)} ${units[i]}`;
-}

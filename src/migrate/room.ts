@@ -1,6 +1,6 @@
 import { UserError } from "../errors.js";
 import type { HypervisorDriver } from "../hypervisor/driver.js";
-import { formatBytes } from "./measure.js";
+import { formatBytes } from "../util/bytes.js";
 
 export interface RoomCheck {
   /** Where the target keeps tiosa's images. */

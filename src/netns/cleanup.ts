@@ -8,7 +8,7 @@ import { deleteOvsBridge, listOvsBridges } from "./ovs.js";
  *   namespace  tiosa-<runId>-<role>       e.g. tiosa-1a2b3c4d-vlan101
  *   interface  tiosa-<tag>-<role>         e.g. tiosa-1a2b-ovs, tiosa-1a2b-pa
  */
-export const runTag = (runId: string) => runId.slice(0, 4);
+const runTag = (runId: string) => runId.slice(0, 4);
 export const nsName = (runId: string, role: string) => `tiosa-${runId}-${role}`;
 export const ifName = (runId: string, role: string) => {
   const n = `tiosa-${runTag(runId)}-${role}`;
@@ -27,7 +27,7 @@ export function isNetworkTestLink(name: string, runId?: string): boolean {
   return runId ? name.startsWith(`tiosa-${runTag(runId)}-`) : IF_OF_ANY_RUN.test(name);
 }
 
-export interface HostLeftovers {
+interface HostLeftovers {
   namespaces: string[];
   links: string[];
   ovsBridges: string[];

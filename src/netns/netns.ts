@@ -8,9 +8,9 @@ import { UserError } from "../errors.js";
  */
 
 /** Every namespace and link the network tests create starts with this. */
-export const NETNS_PREFIX = "tiosa-";
+const NETNS_PREFIX = "tiosa-";
 /** Linux limits interface names to 15 bytes (IFNAMSIZ - 1). */
-export const IFNAME_MAX = 15;
+const IFNAME_MAX = 15;
 
 const IP_TIMEOUT_MS = 15_000;
 
@@ -26,13 +26,8 @@ export function checkNsName(name: string): string {
   return name;
 }
 
-export async function ip(args: readonly string[], signal?: AbortSignal): Promise<ExecResult> {
+async function ip(args: readonly string[], signal?: AbortSignal): Promise<ExecResult> {
   return runOk("ip", args, { timeoutMs: IP_TIMEOUT_MS, signal });
-}
-
-/** Runs a command inside a namespace (`ip netns exec NS CMD ARGS`), without a shell. */
-export function nsRun(ns: string, cmd: string, args: readonly string[], opts: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<ExecResult> {
-  return run("ip", ["netns", "exec", checkNsName(ns), cmd, ...args], { timeoutMs: opts.timeoutMs ?? IP_TIMEOUT_MS, signal: opts.signal });
 }
 
 /** `ip netns list`: "name (id: 3)" or just "name" per line. */
@@ -62,7 +57,7 @@ export async function listLinks(): Promise<string[]> {
   return parseLinkNames(r.stdout);
 }
 
-export async function linkExists(name: string): Promise<boolean> {
+async function linkExists(name: string): Promise<boolean> {
   return (await run("ip", ["link", "show", "dev", name], { timeoutMs: IP_TIMEOUT_MS })).code === 0;
 }
 
@@ -83,7 +78,7 @@ export async function createBridge(name: string, signal?: AbortSignal): Promise<
   await ip(["link", "set", "dev", name, "up"], signal);
 }
 
-export interface PeerSpec {
+interface PeerSpec {
   /** Namespace to create (must start with tiosa-). */
   ns: string;
   /** Host end of the veth pair. */

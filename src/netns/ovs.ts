@@ -13,7 +13,7 @@ function vsctl(args: readonly string[], signal?: AbortSignal) {
   return runOk("ovs-vsctl", [`--timeout=${OVS_TIMEOUT_S}`, ...args], { timeoutMs: (OVS_TIMEOUT_S + 5) * 1000, signal });
 }
 
-export type OvsDatapath = "system" | "netdev";
+type OvsDatapath = "system" | "netdev";
 
 /** Whether OVS can be used here, and with which datapath; the reason when not. */
 export async function ovsSupport(): Promise<{ ok: true; datapath: OvsDatapath } | { ok: false; reason: string }> {
@@ -47,12 +47,6 @@ export async function addOvsAccessPort(bridge: string, port: string, vlan: numbe
 /** Moves a port (e.g. a VM's tap) to another access VLAN. */
 export async function setOvsPortVlan(port: string, vlan: number, signal?: AbortSignal): Promise<void> {
   await vsctl(["set", "port", port, `tag=${vlan}`], signal);
-}
-
-export async function ovsPortVlan(port: string, signal?: AbortSignal): Promise<number | null> {
-  const r = await vsctl(["get", "port", port, "tag"], signal);
-  const n = Number(r.stdout.trim());
-  return Number.isInteger(n) ? n : null;
 }
 
 export async function listOvsBridges(): Promise<string[]> {

@@ -14,7 +14,7 @@ export function startTcpResponder(ns: string, address: string, port: number, nam
   return BackgroundProcess.start(`TCP responder ${name} in ${ns}`, "ip", ["netns", "exec", ns, process.execPath, RESPONDER_SCRIPT, address, String(port), name], new RegExp(RESPONDER_READY));
 }
 
-export interface DhcpServerSpec {
+interface DhcpServerSpec {
   ns: string;
   iface: string;
   /** First and last address handed out, and the netmask. */

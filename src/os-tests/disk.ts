@@ -1,6 +1,7 @@
 import type { GuestState } from "../snapshot/schema.js";
 import { filesystemsProbe } from "../guest/probes/filesystems.js";
-import { formatBytes, listSome, percentDeviation } from "../evaluate/rule.js";
+import { listSome, percentDeviation } from "../evaluate/rule.js";
+import { formatBytes } from "../util/bytes.js";
 import { probeSize } from "./observed.js";
 import type { OsTest } from "./os-test.js";
 

@@ -1,6 +1,7 @@
 import type { GuestState } from "../snapshot/schema.js";
 import { resourcesProbe } from "../guest/probes/resources.js";
-import { deviationVerdict, formatBytes } from "../evaluate/rule.js";
+import { deviationVerdict } from "../evaluate/rule.js";
+import { formatBytes } from "../util/bytes.js";
 import { probeSize } from "./observed.js";
 import type { OsTest } from "./os-test.js";
 

@@ -11,7 +11,7 @@ import { HARDWARE, isHardwareName, type HardwareName } from "./hardware.js";
 import { processAlive } from "../util/process.js";
 import { makeOwnedTempDir, sweepStaleOwnedDirs } from "../util/owned-dir.js";
 
-export interface BootOptions {
+interface BootOptions {
   /** Disk image to boot from (BIOS/MBR). */
   disk: string;
   /** Image format; default qcow2. */

@@ -2,7 +2,7 @@
  * A newc ("070701") cpio archive, the format the Linux kernel unpacks as an initramfs. Written
  * in memory so device nodes (/dev/console) need neither root nor mknod.
  */
-export interface CpioEntry {
+interface CpioEntry {
   /** Path without a leading slash. */
   name: string;
   /** Full st_mode: type bits and permissions (0o100755 a file, 0o040755 a directory, 0o020600 a char device). */

@@ -7,7 +7,7 @@
  */
 export type HardwareName = "virtio" | "virtio-scsi" | "sata" | "ide" | "lsi" | "pvscsi";
 
-export interface HardwareProfile {
+interface HardwareProfile {
   name: HardwareName;
   description: string;
   machine: "q35" | "pc";

@@ -1,14 +1,20 @@
-import { run } from "../util/exec.js";
+import { errorMessage } from "../errors.js";
+import { SshAuthenticationError, SshTransport } from "../guest/transports/ssh.js";
+import { TransportLostError } from "../guest/transport.js";
 
-export interface SshResult { code: number | null; stdout: string; stderr: string; durationMs: number }
+interface SshResult { code: number | null; stdout: string; stderr: string; durationMs: number }
 
 /**
- * Runs one command in a booted guest with the OpenSSH client and the image's key. Host keys
- * of test guests are thrown away (they change with every image build).
+ * Runs one command in a booted guest (port forwarded to 127.0.0.1) with the one SSH client
+ * (src/guest/transports/ssh.ts) and the image's key. Host keys of test guests are not checked
+ * (they change with every image build). The command's words are joined with spaces into the
+ * script the guest's `sh -s` runs, as ssh joins them for the remote shell. Like the ssh client
+ * it replaces, status 255 is SSH's own failure (connection, handshake) and an authentication
+ * failure says "Permission denied".
  */
 export async function sshRun(o: {
   port: number; privateKeyPath: string; user?: string; command: string[]; timeoutMs?: number; signal?: AbortSignal;
-  /** Tries when ssh itself fails (status 255: connection or handshake, e.g. a guest slowed down by TCG); default 3. */
+  /** Tries when SSH itself fails (status 255: connection or handshake, e.g. a guest slowed down by TCG); default 3. */
   attempts?: number;
 }): Promise<SshResult> {
   const attempts = o.attempts ?? 3;
@@ -20,11 +26,24 @@ export async function sshRun(o: {
 }
 
 async function sshOnce(o: { port: number; privateKeyPath: string; user?: string; command: string[]; timeoutMs?: number; signal?: AbortSignal }): Promise<SshResult> {
-  const r = await run("ssh", [
-    "-i", o.privateKeyPath, "-p", String(o.port),
-    "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR",
-    "-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes", "-o", "ConnectTimeout=20",
-    `${o.user ?? "root"}@127.0.0.1`, "--", ...o.command,
-  ], { timeoutMs: o.timeoutMs ?? 60_000, ...(o.signal ? { signal: o.signal } : {}) });
-  return { code: r.code, stdout: r.stdout, stderr: r.stderr, durationMs: r.durationMs };
+  const start = Date.now();
+  const deadline = start + (o.timeoutMs ?? 60_000);
+  const done = (code: number | null, stdout: string, stderr: string): SshResult => ({ code, stdout, stderr, durationMs: Date.now() - start });
+  let t: SshTransport;
+  try {
+    t = await SshTransport.connect({ user: o.user ?? "root", host: "127.0.0.1", port: o.port },
+      { identityFile: o.privateKeyPath, ignoreHostKey: true, asLoginUser: true, connectTimeoutMs: Math.min(20_000, o.timeoutMs ?? 60_000) }, o.signal);
+  } catch (e) {
+    return done(255, "", e instanceof SshAuthenticationError ? `Permission denied: ${e.message}` : errorMessage(e));
+  }
+  try {
+    const r = await t.exec(`${o.command.join(" ")}\n`, { timeoutMs: Math.max(1, deadline - Date.now()), ...(o.signal ? { signal: o.signal } : {}) });
+    return done(r.code, r.stdout, r.stderr);
+  } catch (e) {
+    // The connection died under the command: SSH's failure (255, tried again). Timed out or
+    // aborted: no status of its own.
+    return done(e instanceof TransportLostError ? 255 : null, "", errorMessage(e));
+  } finally {
+    await t.close();
+  }
 }

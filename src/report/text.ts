@@ -33,15 +33,6 @@ export function formatDuration(ms: number | null): string {
   return s < 120 ? `${s.toFixed(1)} s` : `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;
 }
 
-export function formatBytes(n: number | null): string {
-  if (n === null) return "";
-  if (n < 1024) return `${n} B`;
-  const units = ["KiB", "MiB", "GiB", "TiB"];
-  let v = n / 1024, i = 0;
-  while (v >= 1024 && i < units.length - 1) { v /= 1024; i++; }
-  return `${v.toFixed(1)} ${units[i]}`;
-}
-
 /** The test verdict as shown: waived and capped rows say so. */
 export function testVerdictText(t: { verdict: string; waived?: { justification: string } | undefined; capped?: { max: string } | undefined; ruleVerdict?: string | undefined }): string {
   if (t.waived) return `${t.verdict} (waived)`;

@@ -1,6 +1,6 @@
 import { ADAPT_ROUTE_STEPS, adaptRoute } from "../adapt/route.js";
 import type { Family } from "./artifacts.js";
-import type { Route } from "./discover.js";
+import type { Route } from "./route.js";
 import type { ToolSpec } from "./tool.js";
 
 /**
@@ -17,9 +17,9 @@ import type { ToolSpec } from "./tool.js";
  * 2. `adapt-define`: the target family's importer for the verified qcow2 (the driver
  *    converts it into the run's pool in the family's format); src/migrate/runners/import.ts.
  */
-export const ADAPT_ROUTE_ID = adaptRoute.id;
+const ADAPT_ROUTE_ID = adaptRoute.id;
 
-export const ADAPT_DESCRIPTION =
+const ADAPT_DESCRIPTION =
   "destination-dependent: adapts a working copy of the stopped guest's image to the target family's hardware "
   + "(initramfs drivers, root by UUID, NIC names, guest tools), then moves only its compressed allocated blocks, verified";
 

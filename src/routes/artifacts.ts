@@ -1,3 +1,5 @@
+import { BUILTIN_FAMILIES } from "../hypervisor/families/index.js";
+
 /**
  * Artifacts a route moves between tools (Sequence 2: export, convert, import).
  * A disk kind is one image format as qemu-img names it (plus the VMDK subformat, which
@@ -7,16 +9,21 @@
 export const DISK_KINDS = [
   "disk:qcow2", "disk:raw", "disk:vmdk-streamOptimized", "disk:vmdk-monolithicSparse", "disk:vpc", "disk:vhdx", "disk:vdi",
 ] as const;
-export const PACKAGE_KINDS = ["pkg:ova", "pkg:ovf", "pkg:libvirt-xml"] as const;
-export const FAMILIES = ["kvm", "vmware", "hyperv", "xen"] as const;
+const PACKAGE_KINDS = ["pkg:ova", "pkg:ovf", "pkg:libvirt-xml"] as const;
+/**
+ * A hardware family's name (src/hypervisor/families/). Routes are discovered between the
+ * families of that registry, so the type is any name and `isFamily` checks it.
+ */
+export type Family = string;
+/** The families routes are discovered between: the built-in families, in their order. */
+export const FAMILIES: readonly Family[] = BUILTIN_FAMILIES.map((f) => f.name);
 
-export type DiskKind = (typeof DISK_KINDS)[number];
-export type PackageKind = (typeof PACKAGE_KINDS)[number];
-export type Family = (typeof FAMILIES)[number];
-export type VmKind = `vm:${Family}`;
+type DiskKind = (typeof DISK_KINDS)[number];
+type PackageKind = (typeof PACKAGE_KINDS)[number];
+type VmKind = `vm:${Family}`;
 export type ArtifactKind = DiskKind | PackageKind | VmKind;
 
-export interface DiskFormat {
+interface DiskFormat {
   kind: DiskKind;
   /** `qemu-img -f/-O` format name. */
   qemuFormat: string;
@@ -43,7 +50,19 @@ export function isDiskKind(k: ArtifactKind): k is DiskKind {
 }
 
 export function isFamily(s: string): s is Family {
-  return (FAMILIES as readonly string[]).includes(s);
+  return FAMILIES.includes(s);
+}
+
+/** A disk or package kind (what a family's `exchange` may name). */
+export function isExchangeKind(s: string): s is DiskKind | PackageKind {
+  return (DISK_KINDS as readonly string[]).includes(s) || (PACKAGE_KINDS as readonly string[]).includes(s);
+}
+
+/** The disk kind of an image format as a family declares it (qemu-img name and -o options). */
+export function diskKindOf(format: string, options: readonly string[] = []): DiskKind | null {
+  if (format === "vmdk") return options.includes("subformat=streamOptimized") ? "disk:vmdk-streamOptimized" : "disk:vmdk-monolithicSparse";
+  const k = `disk:${format}`;
+  return (DISK_KINDS as readonly string[]).includes(k) ? (k as DiskKind) : null;
 }
 
 export function describeKind(k: ArtifactKind): string {

@@ -2,35 +2,12 @@ import { UserError } from "../errors.js";
 import { FAMILIES, isFamily, type ArtifactKind, type Family } from "./artifacts.js";
 import { adaptRouteBetween } from "./adapt.js";
 import type { ToolSpec } from "./tool.js";
+import type { Route, RouteStep } from "./route.js";
 import { ALL_TOOLS } from "./tools/index.js";
 
-export interface RouteStep {
-  tool: ToolSpec;
-  input: ArtifactKind;
-  output: ArtifactKind;
-}
+export type { Route, RouteStep } from "./route.js";
 
-export interface Route {
-  /**
-   * Stable: the tool ids joined by "+" (same tools, same id, whatever else is installed);
-   * a whole-method route that is not a chain the search found has its own id (`adapt`).
-   */
-  id: string;
-  /** Human: the tool names joined by " -> ". */
-  name: string;
-  /** What the route does, when its tool names do not say it (the adapt route). */
-  description?: string;
-  /** What happens in order, when a tool does several things (adapt: ADAPT_ROUTE_STEPS, then the define); else the tool names. */
-  outline?: readonly string[];
-  from: Family;
-  to: Family;
-  steps: RouteStep[];
-  /** Some step takes minutes (virt-v2v). */
-  slow: boolean;
-  binaries: string[];
-}
-
-export interface DiscoverOptions {
+interface DiscoverOptions {
   /** Longest chain considered (export and import included). Default 5. */
   maxSteps?: number;
   tools?: readonly ToolSpec[];

@@ -1,8 +1,11 @@
-import type { ArtifactKind, Family } from "./artifacts.js";
+import type { HardwareFamily } from "../hypervisor/families/index.js";
+import { BUILTIN_FAMILIES } from "../hypervisor/families/index.js";
+import { DISK_FORMATS, diskKindOf, isExchangeKind, type ArtifactKind, type Family } from "./artifacts.js";
 
 /**
- * What each family's hypervisor exports and imports natively. The hardware each family
- * gives a VM lives in src/hypervisor/families/; only the package formats are here.
+ * What each family's hypervisor exports and imports natively, read from its family file
+ * (src/hypervisor/families/: `exchange`, or else its disk image format). The hardware each
+ * family gives a VM lives there too; here it becomes the family's tools for route discovery.
  */
 export interface FamilyFormats {
   family: Family;
@@ -14,24 +17,25 @@ export interface FamilyFormats {
   exportId: string;
 }
 
-export const FAMILY_FORMATS: Record<Family, FamilyFormats> = {
-  kvm: {
-    family: "kvm", exports: "pkg:libvirt-xml", exportName: "export libvirt XML", exportId: "export-libvirt-xml",
-    imports: [
-      { kind: "pkg:libvirt-xml", name: "define from libvirt XML", id: "define-xml" },
-      { kind: "disk:qcow2", name: "define", id: "define" },
-    ],
-  },
-  vmware: {
-    family: "vmware", exports: "pkg:ova", exportName: "export OVA", exportId: "export-ova",
-    imports: [{ kind: "pkg:ova", name: "import OVA", id: "import-ova" }],
-  },
-  hyperv: {
-    family: "hyperv", exports: "disk:vhdx", exportName: "export VHDX", exportId: "export-vhdx",
-    imports: [{ kind: "disk:vhdx", name: "import VHDX", id: "import-vhdx" }],
-  },
-  xen: {
-    family: "xen", exports: "disk:vpc", exportName: "export VHD", exportId: "export-vhd",
-    imports: [{ kind: "disk:vpc", name: "import VHD", id: "import-vhd" }],
-  },
-};
+/** A family's exporter and importers; throws naming the family when its `exchange` names an unknown kind. */
+export function familyFormats(f: HardwareFamily): FamilyFormats {
+  if (f.exchange) {
+    const kinds = [f.exchange.export.kind, ...f.exchange.imports.map((i) => i.kind)];
+    const bad = kinds.find((k) => !isExchangeKind(k));
+    if (bad) throw new Error(`hardware family '${f.name}': exchange kind '${bad}' is not a disk or package kind`);
+    return {
+      family: f.name, exports: f.exchange.export.kind as ArtifactKind, exportName: f.exchange.export.name, exportId: f.exchange.export.id,
+      imports: f.exchange.imports.map((i) => ({ kind: i.kind as ArtifactKind, name: i.name, id: i.id })),
+    };
+  }
+  const kind = diskKindOf(f.disk.format, f.disk.formatOptions);
+  if (!kind) throw new Error(`hardware family '${f.name}': disk format '${f.disk.format}' has no disk kind for routes`);
+  const label = DISK_FORMATS[kind].label;
+  return {
+    family: f.name, exports: kind, exportName: `export ${label.toUpperCase()}`, exportId: `export-${label}`,
+    imports: [{ kind, name: `import ${label.toUpperCase()}`, id: `import-${label}` }],
+  };
+}
+
+/** The built-in families' formats by name. */
+export const FAMILY_FORMATS: Readonly<Record<Family, FamilyFormats>> = Object.fromEntries(BUILTIN_FAMILIES.map((f) => [f.name, familyFormats(f)]));

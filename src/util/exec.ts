@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import { UserError } from "../errors.js";
 
-export interface ExecOptions {
+interface ExecOptions {
   /** Kill the process after this many ms (SIGTERM, then SIGKILL 2 s later). */
   timeoutMs?: number;
   input?: string | Buffer;

@@ -1,9 +1,9 @@
 import type { z } from "zod";
-import { UserError, errorMessage } from "../errors.js";
+import { UserError } from "../errors.js";
 import { openRegularFile } from "./regular-file.js";
 
 /** Snapshots and campaign results are small; a larger file is a mistake or hostile. */
-export const MAX_INPUT_BYTES = 32 * 1024 * 1024;
+const MAX_INPUT_BYTES = 32 * 1024 * 1024;
 
 /**
  * Reads a text file, refusing anything that is not a regular file (a FIFO would block the read
@@ -24,7 +24,7 @@ export async function readTextFile(path: string, what: string, maxBytes = MAX_IN
 }
 
 /** Formats a zod issue path as a JSON path: $.guest.interfaces[0].mac */
-export function jsonPath(path: readonly PropertyKey[]): string {
+function jsonPath(path: readonly PropertyKey[]): string {
   return "$" + path.map((p) => (typeof p === "number" ? `[${p}]` : /^[A-Za-z_][\w]*$/.test(String(p)) ? `.${String(p)}` : `[${JSON.stringify(String(p))}]`)).join("");
 }
 
@@ -32,18 +32,6 @@ export function describeIssues(error: z.ZodError, max = 5): string {
   const lines = error.issues.slice(0, max).map((i) => `${jsonPath(i.path)}: ${i.message}`);
   if (error.issues.length > max) lines.push(`... and ${error.issues.length - max} more`);
   return lines.join("; ");
-}
-
-/** Reads and validates a JSON file; every error names the file and the JSON path. */
-export async function readJsonFile<S extends z.ZodTypeAny>(path: string, what: string, schema: S): Promise<z.infer<S>> {
-  const text = await readTextFile(path, what);
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch (e) {
-    throw new UserError(`${what} '${path}': not valid JSON (${errorMessage(e)})`);
-  }
-  return validate(data, schema, `${what} '${path}'`);
 }
 
 export function validate<S extends z.ZodTypeAny>(data: unknown, schema: S, label: string): z.infer<S> {

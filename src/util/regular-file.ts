@@ -7,13 +7,13 @@ import { checkFileSize } from "../descriptors/limits.js";
  * How a file the user named is called in messages: `label` comes first ("campaign file
  * 'x.yaml'"), `expected` says what should have been there.
  */
-export interface FileRole {
+interface FileRole {
   label: string;
   expected: string;
 }
 
 /** A descriptor given to inspect, routes, migrate... */
-export const descriptorRole = (path: string): FileRole => ({ label: path, expected: "a descriptor is an .ovf, .ova, .vmx or libvirt .xml file" });
+const descriptorRole = (path: string): FileRole => ({ label: path, expected: "a descriptor is an .ovf, .ova, .vmx or libvirt .xml file" });
 
 /**
  * Opens a file the user named, refusing anything but a regular file before it can block or

@@ -3,7 +3,7 @@ import type { z } from "zod";
 import { UserError } from "../errors.js";
 
 /** Alias expansions a campaign or rules file may make (the yaml package's resource-exhaustion guard). */
-export const MAX_ALIAS_COUNT = 100;
+const MAX_ALIAS_COUNT = 100;
 
 /**
  * A YAML document that remembers where each value came from, so that every error about

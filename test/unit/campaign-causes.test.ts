@@ -1,6 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { classifyFailure, consoleBootFailure, type FailureInput } from "../../src/campaign/causes.js";
+import { classifyFailure, type FailureInput } from "../../src/campaign/causes.js";
+import { consoleBootFailure } from "../../src/guest/boot-failure.js";
 import { evaluate } from "../../src/evaluate/evaluate.js";
 import { baseSnapshot, variant } from "../support/snapshots.js";
 import { SEQUENCE2_STEPS } from "../../src/campaign/plan.js";

@@ -5,7 +5,8 @@ import { classify } from "../../src/hypervisor/libvirt/virsh.js";
 import { isLocalUri, LibvirtDriver } from "../../src/hypervisor/libvirt/driver.js";
 import { hostHasVirtExtensions } from "../../src/hypervisor/libvirt/accel.js";
 import { parseSshEndpoint } from "../../src/hypervisor/guest-ssh.js";
-import { fatalConsoleLine, consoleTail } from "../../src/hypervisor/launch.js";
+import { consoleTail } from "../../src/hypervisor/launch.js";
+import { consoleBootFailure as fatalConsoleLine } from "../../src/guest/boot-failure.js";
 import { UserError } from "../../src/errors.js";
 
 // Output of virsh 9.0 on this machine (virsh -q).

@@ -9,7 +9,7 @@ import { consoleTail } from "../../hypervisor/launch.js";
 import type { Campaign, CampaignGuest } from "../spec.js";
 import type { CaptureJob, CaseJob, Plan, PlannedHypervisor } from "../plan.js";
 import type { EvidenceInput, RunStore } from "../store.js";
-import { consoleBootFailure } from "../causes.js";
+import { consoleBootFailure } from "../../guest/boot-failure.js";
 import type { BuiltImage } from "../../images/index.js";
 import type { RulesProfile } from "../../evaluate/profile.js";
 

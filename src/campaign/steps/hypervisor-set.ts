@@ -11,7 +11,7 @@ export interface HypervisorSet {
 }
 
 /**
- * The Table II test set of one VM (Sequence 2 steps 2 and 8), in src/hypervisor/tests' order,
+ * The Table II test set of one VM (Sequence 2 steps 2 and 8), in src/hypervisor/table2's order,
  * without Terminate: the VM must outlive it (it is moved afterwards on the source; the OS test
  * set runs on it afterwards on the target). Launch goes first on its own: a guest that does
  * not come up makes the other tests meaningless, so they are not run.

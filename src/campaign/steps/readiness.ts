@@ -1,7 +1,7 @@
 import { runOk } from "../../util/exec.js";
 import { getFamily } from "../../hypervisor/families/index.js";
 import type { HypervisorDriver } from "../../hypervisor/driver.js";
-import { formatBytes } from "../../migrate/measure.js";
+import { formatBytes } from "../../util/bytes.js";
 import type { ReadinessJob } from "../plan.js";
 
 /** Memory a campaign guest is given (the driver's default). */

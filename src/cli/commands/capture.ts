@@ -5,8 +5,8 @@ import { UserError, errorMessage } from "../../errors.js";
 import { openDriver } from "../../hypervisor/open.js";
 import { runHypervisorTests } from "../../hypervisor/table2/index.js";
 import { testTerminate } from "../../hypervisor/table2/group-1.1-lifecycle.js";
-import { openTestContext } from "../../hypervisor/session.js";
-import { ensureDir, bootTimeoutOption, groupsOption, guestAccessOption, oneUri, optString, renderResults, requiredVm } from "../../hypervisor/cli-support.js";
+import { openTestContext } from "../hypervisor-session.js";
+import { ensureDir, bootTimeoutOption, groupsOption, guestAccessOption, oneUri, optString, renderResults, requiredVm } from "../hypervisor-support.js";
 import { GuestProbeError, captureSnapshot } from "../../capture/snapshot.js";
 import { SshTransport } from "../../guest/transports/ssh.js";
 

@@ -1,7 +1,7 @@
 import type { Command } from "../command.js";
 import { ExitCode } from "../../errors.js";
 import { openDriver } from "../../hypervisor/open.js";
-import { oneUri } from "../../hypervisor/cli-support.js";
+import { oneUri } from "../hypervisor-support.js";
 
 export const cleanupCommand: Command = {
   name: "cleanup",

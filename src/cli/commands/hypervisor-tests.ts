@@ -5,8 +5,8 @@ import type { Command } from "../command.js";
 import { ExitCode } from "../../errors.js";
 import { openDriver } from "../../hypervisor/open.js";
 import { runHypervisorTests } from "../../hypervisor/table2/index.js";
-import { openTestContext } from "../../hypervisor/session.js";
-import { ensureDir, bootTimeoutOption, groupsOption, guestAccessOption, oneUri, optString, renderResults, requiredVm } from "../../hypervisor/cli-support.js";
+import { openTestContext } from "../hypervisor-session.js";
+import { ensureDir, bootTimeoutOption, groupsOption, guestAccessOption, oneUri, optString, renderResults, requiredVm } from "../hypervisor-support.js";
 
 export const hypervisorTestsCommand: Command = {
   name: "hypervisor-tests",

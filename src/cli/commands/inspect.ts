@@ -2,7 +2,7 @@ import type { Command } from "../command.js";
 import { UserError } from "../../errors.js";
 import { openDriver } from "../../hypervisor/open.js";
 import { readDescriptor } from "../../descriptors/index.js";
-import { isHypervisorUri, optString, renderInventory } from "../../hypervisor/cli-support.js";
+import { isHypervisorUri, optString, renderInventory } from "../hypervisor-support.js";
 
 export const inspectCommand: Command = {
   name: "inspect",

@@ -1,8 +1,8 @@
 import type { Command } from "../command.js";
 import { UserError } from "../../errors.js";
-import { isHypervisorUri, oneUri, optString } from "../../hypervisor/cli-support.js";
+import { isHypervisorUri, oneUri, optString } from "../hypervisor-support.js";
 import { migrate } from "../../migrate/migrate.js";
-import { formatBytes } from "../../migrate/measure.js";
+import { formatBytes } from "../../util/bytes.js";
 import { parseFamily } from "../../routes/discover.js";
 import { renderTable } from "../../util/table.js";
 

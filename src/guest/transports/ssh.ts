@@ -23,6 +23,13 @@ export interface SshAuth {
   knownHostsFile?: string;
   /** Pin the host key on first contact (like ssh -o StrictHostKeyChecking=accept-new). */
   acceptNew?: boolean;
+  /**
+   * Test guests whose host key changes with every image build: no known-hosts file is read
+   * and nothing is pinned (ssh -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null).
+   */
+  ignoreHostKey?: boolean;
+  /** Run the script as the SSH user itself, without sudo for a non-root user. Default false. */
+  asLoginUser?: boolean;
   connectTimeoutMs?: number;
 }
 
@@ -44,6 +51,7 @@ export function parseSshTarget(target: string): SshTarget {
  * a process list or a log; a non-root user gets root through sudo -n (no prompt).
  */
 const REMOTE_COMMAND = 'if [ "$(id -u)" -eq 0 ]; then exec sh -s; else exec sudo -n sh -s; fi';
+const LOGIN_USER_COMMAND = "exec sh -s";
 
 /** One SSH connection, opened once and reused by every probe of a capture. */
 export class SshTransport implements GuestTransport {
@@ -60,7 +68,7 @@ export class SshTransport implements GuestTransport {
   static async connect(target: SshTarget, auth: SshAuth = {}, signal?: AbortSignal): Promise<SshTransport> {
     const where = `${target.user}@${target.host} port ${target.port}`;
     const knownHostsFile = auth.knownHostsFile ?? join(homedir(), ".ssh", "known_hosts");
-    const known = await readKnownHosts(knownHostsFile, target.host, target.port);
+    const known = auth.ignoreHostKey ? [] : await readKnownHosts(knownHostsFile, target.host, target.port);
     const cfg: ConnectConfig = {
       host: target.host,
       port: target.port,
@@ -75,6 +83,7 @@ export class SshTransport implements GuestTransport {
     let hostKeyProblem: UserError | null = null;
     let toPin: Buffer | null = null;
     cfg.hostVerifier = (key: Buffer) => {
+      if (auth.ignoreHostKey) return true;
       if (known.some((k) => k.revoked && k.blob.equals(key))) {
         hostKeyProblem = new UserError(`host key of ${where} (${fingerprint(key)}) is marked @revoked in ${knownHostsFile}`);
         return false;
@@ -108,7 +117,7 @@ export class SshTransport implements GuestTransport {
         client.end();
         if (hostKeyProblem) return reject(hostKeyProblem);
         if (e.level === "client-authentication") {
-          return reject(new UserError(`authentication failed for ${where} (tried ${describeAuth(cfg)})`, "give a key with --identity or a password with --password-file / TIOSA_SSH_PASSWORD"));
+          return reject(new SshAuthenticationError(`authentication failed for ${where} (tried ${describeAuth(cfg)})`));
         }
         if (e.level === "client-timeout") return reject(new SshUnreachableError(`cannot reach ${where}: no SSH handshake within ${cfg.readyTimeout} ms`));
         if (e.level === "client-socket" || e.code) return reject(new SshUnreachableError(`cannot reach ${where}: ${e.code ?? errorMessage(e)}`));
@@ -151,7 +160,7 @@ export class SshTransport implements GuestTransport {
       const onClientClose = () => finish(this.lost ?? new TransportLostError(`SSH connection to ${this.label} closed during a script`));
       opts.signal?.addEventListener("abort", onAbort, { once: true });
       this.client.on("close", onClientClose);
-      this.client.exec(REMOTE_COMMAND, (e, s) => {
+      this.client.exec(this.auth.asLoginUser ? LOGIN_USER_COMMAND : REMOTE_COMMAND, (e, s) => {
         if (e) return finish(new TransportLostError(`cannot open an SSH session on ${this.label}: ${e.message}`));
         stream = s;
         s.on("data", (b: Buffer) => out.push(b));
@@ -173,6 +182,14 @@ export class SshUnreachableError extends UserError {
   constructor(message: string) {
     super(message, "check the address and port, or give --fallback-qga to reach the guest through its agent");
     this.name = "SshUnreachableError";
+  }
+}
+
+/** The server refused every credential offered. */
+export class SshAuthenticationError extends UserError {
+  constructor(message: string) {
+    super(message, "give a key with --identity or a password with --password-file / TIOSA_SSH_PASSWORD");
+    this.name = "SshAuthenticationError";
   }
 }
 

@@ -30,6 +30,16 @@ export const HardwareFamily = z.object({
   hyperv: z.array(z.string()).default([]),
   /** Paper's name of the hypervisor whose hardware this is. */
   standsFor: z.string(),
+  /**
+   * How the family's hypervisor exports a stopped VM and what its importers take, as route
+   * artifact kinds (src/routes/artifacts.ts: "pkg:ova", "pkg:libvirt-xml", "disk:vhdx"...):
+   * route discovery builds the family's exporter and importers from it. Default: its disk
+   * image format, exported and imported as bare disks (xen: "disk:vpc", "export VHD").
+   */
+  exchange: z.object({
+    export: z.object({ kind: z.string(), id: z.string(), name: z.string() }),
+    imports: z.array(z.object({ kind: z.string(), id: z.string(), name: z.string() })).min(1),
+  }).optional(),
 });
 export type HardwareFamily = z.infer<typeof HardwareFamily>;
 export type HardwareFamilyInput = z.input<typeof HardwareFamily>;

@@ -13,4 +13,9 @@ export const hyperv: HardwareFamilyInput = {
   // vpindex, runtime, synic, stimer need KVM: QEMU 7.2 under TCG refuses to start with them
   // ("kernel doesn't allow setting HyperV VP_INDEX"). These three work with both.
   hyperv: ["relaxed", "vapic", "spinlocks"],
+  // Routes exchange VHDX, Hyper-V's own export format (converted to VHD when defined).
+  exchange: {
+    export: { kind: "disk:vhdx", id: "export-vhdx", name: "export VHDX" },
+    imports: [{ kind: "disk:vhdx", id: "import-vhdx", name: "import VHDX" }],
+  },
 };

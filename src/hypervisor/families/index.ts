@@ -10,7 +10,11 @@ import { xen } from "./xen.js";
 
 export { HardwareFamily } from "./family.js";
 
-/** The four families of the paper, in its order. */
+/**
+ * The four families of the paper, in its order: the one list of built-in families. A new
+ * family is a file beside these plus a line here; route discovery (src/routes/families.ts)
+ * gives it an exporter and importers from its `exchange` (or its disk format).
+ */
 export const BUILTIN_FAMILIES: readonly HardwareFamily[] = [kvm, vmware, hyperv, xen].map((f) => HardwareFamily.parse(f));
 
 const userFamilies = new Map<string, HardwareFamily>();

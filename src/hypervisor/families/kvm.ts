@@ -8,4 +8,11 @@ export const kvm: HardwareFamilyInput = {
   disk: { bus: "virtio", controller: null, format: "qcow2", targetPrefix: "vd" },
   nic: { model: "virtio" },
   video: { model: "vga" },
+  exchange: {
+    export: { kind: "pkg:libvirt-xml", id: "export-libvirt-xml", name: "export libvirt XML" },
+    imports: [
+      { kind: "pkg:libvirt-xml", id: "define-xml", name: "define from libvirt XML" },
+      { kind: "disk:qcow2", id: "define", name: "define" },
+    ],
+  },
 };

@@ -8,4 +8,8 @@ export const vmware: HardwareFamilyInput = {
   disk: { bus: "scsi", controller: "vmpvscsi", format: "vmdk", formatOptions: ["subformat=monolithicSparse"], targetPrefix: "sd" },
   nic: { model: "vmxnet3" },
   video: { model: "vmvga" },
+  exchange: {
+    export: { kind: "pkg:ova", id: "export-ova", name: "export OVA" },
+    imports: [{ kind: "pkg:ova", id: "import-ova", name: "import OVA" }],
+  },
 };

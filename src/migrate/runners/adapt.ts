@@ -3,7 +3,8 @@ import { join } from "node:path";
 import { UserError } from "../../errors.js";
 import { adaptRoute, type AdaptRouteResult } from "../../adapt/route.js";
 import { describePlanItem } from "../../adapt/plan.js";
-import { allocatedBytes, formatBytes } from "../measure.js";
+import { allocatedBytes } from "../measure.js";
+import { formatBytes } from "../../util/bytes.js";
 import { localDiskCopy, readSourceVm } from "../source-vm.js";
 import type { AdaptRecord, StepRunner } from "../types.js";
 

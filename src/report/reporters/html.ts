@@ -2,7 +2,8 @@ import type { Reporter } from "../reporter.js";
 import type { CellReport, EvidenceView, GuestMatrix, ReportModel, RouteReport } from "../model.js";
 import { CAUSE_LABELS } from "../../campaign/causes.js";
 import { htmlAttr as a, htmlText as t } from "../xml.js";
-import { LEGEND, STEP_STATE_MARK, formatBytes, formatDuration, runLine, testVerdictText } from "../text.js";
+import { LEGEND, STEP_STATE_MARK, formatDuration, runLine, testVerdictText } from "../text.js";
+import { formatBytes } from "../../util/bytes.js";
 
 /**
  * One self-contained HTML file: inline CSS, screenshots as data: URIs, no script, and a

@@ -1,3 +1,5 @@
+import { BUILTIN_FAMILIES, type HardwareFamily } from "../../hypervisor/families/index.js";
+import { familyFormats } from "../families.js";
 import type { ToolSpec } from "../tool.js";
 import { familyExportTools } from "./family-export.js";
 import { familyImportTools } from "./family-import.js";
@@ -7,7 +9,17 @@ import { ovaUnpackTool } from "./ova-unpack.js";
 import { qemuImgConvertTools } from "./qemu-img-convert.js";
 import { virtV2vTools } from "./virt-v2v.js";
 
-/** Every tool route discovery may chain. */
-export const ALL_TOOLS: readonly ToolSpec[] = [
-  ...familyExportTools, ovaUnpackTool, libvirtXmlDisksTool, ...qemuImgConvertTools, ovaPackTool, ...virtV2vTools, ...familyImportTools,
-];
+/**
+ * The tools route discovery may chain between `families`: each family's exporter and
+ * importers (from its family file) around the family-independent tools. The one list of
+ * tools; whole-method routes (adapt) are listed in src/routes/discover.ts.
+ */
+export function toolsFor(families: readonly HardwareFamily[]): ToolSpec[] {
+  const formats = families.map(familyFormats);
+  return [
+    ...familyExportTools(formats), ovaUnpackTool, libvirtXmlDisksTool, ...qemuImgConvertTools, ovaPackTool, ...virtV2vTools, ...familyImportTools(formats),
+  ];
+}
+
+/** Every tool route discovery may chain between the built-in families. */
+export const ALL_TOOLS: readonly ToolSpec[] = toolsFor(BUILTIN_FAMILIES);

@@ -1,10 +1,10 @@
 import { UserError } from "../errors.js";
-import type { CommandContext } from "../cli/command.js";
-import type { HypervisorDriver } from "./driver.js";
-import { OpenSshTransport } from "./guest-ssh.js";
-import type { GuestAccess } from "./launch.js";
-import { waitForGuest } from "./launch.js";
-import type { HypervisorTestContext } from "./table2/index.js";
+import type { CommandContext } from "./command.js";
+import type { HypervisorDriver } from "../hypervisor/driver.js";
+import { OpenSshTransport } from "../hypervisor/guest-ssh.js";
+import type { GuestAccess } from "../hypervisor/launch.js";
+import { waitForGuest } from "../hypervisor/launch.js";
+import type { HypervisorTestContext } from "../hypervisor/table2/index.js";
 
 /**
  * Opens the test context for an existing VM: the guest must answer over SSH (at a given

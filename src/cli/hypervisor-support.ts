@@ -1,13 +1,13 @@
 import { mkdir } from "node:fs/promises";
 import { UserError } from "../errors.js";
-import type { CommandContext } from "../cli/command.js";
+import type { CommandContext } from "./command.js";
 import type { HypervisorInventory, VmInventory } from "../inventory/model.js";
 import { renderTable } from "../util/table.js";
 import type { HypervisorTestResult } from "../snapshot/schema.js";
 import { CATALOGUE } from "../method/catalogue.js";
-import { HYPERVISOR_GROUPS, DEFAULT_HYPERVISOR_GROUPS } from "./table2/index.js";
-import { parseSshEndpoint, type SshEndpoint } from "./guest-ssh.js";
-import type { GuestAccess } from "./launch.js";
+import { HYPERVISOR_GROUPS, DEFAULT_HYPERVISOR_GROUPS } from "../hypervisor/table2/index.js";
+import { parseSshEndpoint, type SshEndpoint } from "../hypervisor/guest-ssh.js";
+import type { GuestAccess } from "../hypervisor/launch.js";
 
 export function optString(ctx: CommandContext, k: string): string | undefined {
   const v = ctx.options[k];
