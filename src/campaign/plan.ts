@@ -55,7 +55,6 @@ export const SEQUENCE1_STEP: StepDefinition = {
   no: 1, key: "inventory", name: "Check if the information about VMs is exposed by the hypervisor (Sequence 1)", timeout: "metadata",
 };
 
-export const CAPTURE_STEP_NOS = [1, 2, 3] as const;
 export const CASE_STEP_NOS = [4, 5, 6, 7, 8, 9, 10, 11] as const;
 
 export function stepDefinition(no: number): StepDefinition {

@@ -60,8 +60,11 @@ export interface NicSpec {
 }
 
 export interface Ipv4Subnet {
+  /** Host's address on the network (its gateway), e.g. 10.252.1.1. */
   address: string;
+  /** Dotted netmask, 255.255.255.0. */
   netmask: string;
+  /** DHCP range served on the network; none = no DHCP. */
   dhcp?: { start: string; end: string };
 }
 

@@ -8,7 +8,7 @@
 import { OS_TEST_REGISTRY, catalogueOf } from "../os-tests/index.js";
 import type { HypervisorRuleKind, TestDefinition } from "./test-definition.js";
 
-export type { Level, HypervisorRuleKind, RuleKind, TestDefinition } from "./test-definition.js";
+export type { Level, HypervisorRuleKind, TestDefinition } from "./test-definition.js";
 
 /** A Table II row: decided by one of the two hypervisor rules. */
 export type HypervisorTestDefinition = TestDefinition & { level: "hypervisor"; rule: HypervisorRuleKind };

@@ -1,8 +1,6 @@
 /** The method's three-class ordinal scale (paper, section III.C). */
 export type Verdict = "SUCCESS" | "WARNING" | "FAILURE";
 
-export const VERDICTS: readonly Verdict[] = ["SUCCESS", "WARNING", "FAILURE"];
-
 const RANK: Record<Verdict, number> = { SUCCESS: 0, WARNING: 1, FAILURE: 2 };
 
 /** FAILURE takes precedence over WARNING, WARNING over SUCCESS. */

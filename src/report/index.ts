@@ -12,5 +12,5 @@ export function getReporter(name: string): Reporter | undefined {
   return REPORTERS.find((r) => r.name === name);
 }
 
-export { buildReportModel, type ReportModel } from "./model.js";
+export { buildReportModel } from "./model.js";
 export type { Reporter } from "./reporter.js";

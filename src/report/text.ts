@@ -13,10 +13,6 @@ export const LEGEND = [
 
 export const STEP_STATE_MARK: Record<string, string> = { done: "ok", failed: "FAILED", skipped: "skipped", running: "running", "not run": "-" };
 
-export function routeList(c: CellReport): string {
-  return c.routes.map((r) => `${r.id}${r.id === c.bestRoute ? "*" : ""}: ${r.verdict ?? "no result"}${r.stability.stable ? "" : " ~"}`).join(", ");
-}
-
 export function cellShort(c: CellReport): string {
   return `${c.label}${c.unstable ? " ~" : ""}`;
 }

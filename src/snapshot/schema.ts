@@ -120,4 +120,3 @@ export const Snapshot = z.object({
   guest: GuestState.nullable(),
 });
 export type Snapshot = z.infer<typeof Snapshot>;
-export type SnapshotInput = z.input<typeof Snapshot>;

@@ -441,8 +441,3 @@ export class LibvirtDriver implements HypervisorDriver {
     return report;
   }
 }
-
-/** For tests and `tiosa cleanup`: is the emulator of `vm` gone from this machine? */
-export async function noEmulatorLeft(driver: LibvirtDriver, vm: string): Promise<boolean> {
-  return (await driver.emulatorPids(vm)).length === 0;
-}

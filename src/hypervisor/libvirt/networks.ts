@@ -1,3 +1,4 @@
+import type { Ipv4Subnet, NicSpec } from "../capabilities.js";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -15,15 +16,6 @@ import type { Virsh } from "./virsh.js";
  */
 
 export const DNSMASQ_XMLNS = "http://libvirt.org/schemas/network/dnsmasq/1.0";
-
-export interface Ipv4Subnet {
-  /** Host's address on the network (its gateway), e.g. 10.252.1.1. */
-  address: string;
-  /** Dotted netmask, 255.255.255.0. */
-  netmask: string;
-  /** DHCP range served by libvirt's dnsmasq; none = no DHCP. */
-  dhcp?: { start: string; end: string };
-}
 
 /**
  * Bridge mode: libvirt only plugs the VM's tap into an existing bridge (Linux bridge or
@@ -94,17 +86,6 @@ export function buildDropIcmpFilterXml(name: string): string {
   </rule>
 </filter>
 `;
-}
-
-export interface NicSpec {
-  mac: string;
-  network: string;
-  model: string;
-  /** Open vSwitch access VLAN of this port. */
-  vlan?: number;
-  /** Host-side tap name; libvirt picks vnetN without it. */
-  targetDev?: string;
-  filter?: { name: string; params: Record<string, string> };
 }
 
 /** An <interface> for attach-device/update-device/detach-device (matched by MAC). */

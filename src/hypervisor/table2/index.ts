@@ -37,11 +37,6 @@ const STEPS: Step[] = [
   { group: "1.1", ids: ["1.1.g"], run: testTerminate },
 ];
 
-export function parseGroups(only: string | undefined): string[] {
-  if (!only) return [...DEFAULT_HYPERVISOR_GROUPS];
-  return only.split(",").map((s) => s.trim()).filter(Boolean);
-}
-
 export async function runHypervisorTests(ctx: HypervisorTestContext, groups: string[]): Promise<{ results: Results; notRequested: Record<string, string> }> {
   const results: Results = {};
   const notRequested: Record<string, string> = {};
