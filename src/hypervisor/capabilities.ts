@@ -1,3 +1,4 @@
+import type { GuestTransport } from "../guest/transport.js";
 import type { QgaTransport } from "../guest/transports/qga.js";
 import type { FixedGuestNetwork } from "../images/recipe.js";
 
@@ -23,6 +24,17 @@ export interface DriverCapabilities {
   guestAgent?: GuestAgentChannel;
   /** VMs defined by this driver join a given network of a fixed subnet (a guest with a static address). */
   fixedGuestNetwork?: FixedGuestNetworkChoice;
+  /**
+   * The driver reaches its guests' shell itself, instead of tiosa's SSH (an in-memory test
+   * driver; a hypervisor whose guests have their own command channel): used by waitForGuest
+   * and the campaign's guest probe when present.
+   */
+  guestShell?: GuestShellChannel;
+}
+
+export interface GuestShellChannel {
+  /** A transport into the guest of `vm`, at the address the hypervisor (or the access) gave. */
+  open(vm: string, host: string): GuestTransport;
 }
 
 export interface OfflineDiskAccess {

@@ -48,6 +48,7 @@ export function testContext(o: { driver: HypervisorDriver; vm: string; access: G
 export async function probeTransport(driver: HypervisorDriver, vm: string, access: GuestAccess, workDir: string, signal: AbortSignal): Promise<GuestTransport> {
   const host = access.host ?? (await driver.guestAddress(vm, signal));
   if (!host) throw new Error(`no address for VM '${vm}' (no DHCP lease, no guest agent answer)`);
+  if (driver.capabilities.guestShell) return driver.capabilities.guestShell.open(vm, host);
   return SshTransport.connect({ user: access.user, host, port: access.port ?? 22 }, {
     identityFile: access.identityFile, knownHostsFile: join(workDir, "known_hosts"), acceptNew: true,
   }, signal);
