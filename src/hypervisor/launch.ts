@@ -92,8 +92,8 @@ export async function waitForGuest(o: {
     && (await o.driver.accelOf(o.vm, o.signal).catch(() => null)) === "kvm";
   let onStall = o.onKvmStall ?? (kvmGuest ? restartUnderTcg(o.driver, o.vm, o.signal) : undefined);
   let watch = onStall ? new StallWatch(o.stallMs ?? KVM_STALL_MS) : null;
-  // `?.`: test stubs of a driver may leave capabilities out.
-  const shell = o.driver.capabilities?.guestShell;
+  // A driver that reaches its guests itself (guestShell) is asked; else tiosa's SSH.
+  const shell = o.driver.capabilities.guestShell;
   const open = o.openTransport ?? (shell ? (host: string) => shell.open(o.vm, host) : undefined) ?? ((host: string) => new OpenSshTransport({ user: o.access.user, host, port: o.access.port ?? 22, identityFile: o.access.identityFile }));
   while (Date.now() - start < o.timeoutMs) {
     const reason = await o.driver.stateReason(o.vm, o.signal);

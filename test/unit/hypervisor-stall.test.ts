@@ -63,7 +63,7 @@ function replayDriver(o: { kvmConsole: string; lineEveryMs: number; bootMs: numb
   const calls: string[] = [];
   const elapsed = () => Date.now() - bootedAt;
   const driver = {
-    uri: "fake:///", runId: "t",
+    uri: "fake:///", runId: "t", capabilities: {},
     stateReason: async () => "running (booted)",
     readSerialConsole: async () => accel === "kvm"
       ? o.kvmConsole

@@ -6,6 +6,7 @@ import type { HypervisorDriver } from "../../src/hypervisor/driver.js";
 /** A running VM that never gets an address; its agent answers or not, its console says `console`. */
 function fakeDriver(o: { agent: boolean; console?: string }): HypervisorDriver {
   return {
+    capabilities: {},
     stateReason: async () => "running (booted)",
     readSerialConsole: async () => o.console ?? "",
     guestAddress: async () => null,
