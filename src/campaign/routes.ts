@@ -3,8 +3,9 @@ import { isFamily } from "../routes/artifacts.js";
 import type { DiscoverRoutes } from "./plan.js";
 
 /**
- * Route discovery (src/routes) in the planner's shape. A user's own family (a family file)
- * has no exporter or importer of its own yet, so no route reaches it: a tool-support failure.
+ * Route discovery (src/routes) in the planner's shape. A family loaded from a family file
+ * gets routes like a built-in one (its exporter and importer come from the file); a name no
+ * family has gets none: a tool-support failure.
  * A route's steps are its outline where it has one (adapt: what its preparation does, then the define).
  */
 export const planRoutes: DiscoverRoutes = (from, to) => {

@@ -1,4 +1,4 @@
-import { BUILTIN_FAMILIES } from "../hypervisor/families/index.js";
+import { BUILTIN_FAMILIES, familyNames } from "../hypervisor/families/index.js";
 
 /**
  * Artifacts a route moves between tools (Sequence 2: export, convert, import).
@@ -15,7 +15,7 @@ const PACKAGE_KINDS = ["pkg:ova", "pkg:ovf", "pkg:libvirt-xml"] as const;
  * families of that registry, so the type is any name and `isFamily` checks it.
  */
 export type Family = string;
-/** The families routes are discovered between: the built-in families, in their order. */
+/** The built-in families, in the paper's order (a family file adds more: `isFamily`). */
 export const FAMILIES: readonly Family[] = BUILTIN_FAMILIES.map((f) => f.name);
 
 type DiskKind = (typeof DISK_KINDS)[number];
@@ -49,8 +49,9 @@ export function isDiskKind(k: ArtifactKind): k is DiskKind {
   return k.startsWith("disk:");
 }
 
+/** A family routes can be discovered for: built in, or loaded from a family file. */
 export function isFamily(s: string): s is Family {
-  return FAMILIES.includes(s);
+  return familyNames().includes(s);
 }
 
 /** A disk or package kind (what a family's `exchange` may name). */

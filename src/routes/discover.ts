@@ -3,7 +3,8 @@ import { FAMILIES, isFamily, type ArtifactKind, type Family } from "./artifacts.
 import { adaptRouteBetween } from "./adapt.js";
 import type { ToolSpec } from "./tool.js";
 import type { Route, RouteStep } from "./route.js";
-import { ALL_TOOLS } from "./tools/index.js";
+import { knownFamilies } from "../hypervisor/families/index.js";
+import { toolsFor } from "./tools/index.js";
 
 export type { Route, RouteStep } from "./route.js";
 
@@ -28,7 +29,9 @@ interface DiscoverOptions {
  */
 export function discoverRoutes(from: Family, to: Family, opts: DiscoverOptions = {}): Route[] {
   const maxSteps = opts.maxSteps ?? 5;
-  const tools = (opts.tools ?? ALL_TOOLS).filter((t) =>
+  // A family loaded from a family file brings its own exporter and importer (from its
+  // `exchange`, or its disk format), so routes reach it like a built-in one.
+  const tools = (opts.tools ?? toolsFor(knownFamilies())).filter((t) =>
     (t.onlyFrom === undefined || t.onlyFrom.includes(from)) && (t.onlyToward === undefined || t.onlyToward.includes(to)));
   const start: ArtifactKind = `vm:${from}`;
   const goal: ArtifactKind = `vm:${to}`;

@@ -37,6 +37,11 @@ export async function loadFamilyFile(path: string): Promise<HardwareFamily> {
   return r.data;
 }
 
+/** Every family this process knows: the built-in ones, then those loaded from family files. */
+export function knownFamilies(): HardwareFamily[] {
+  return [...BUILTIN_FAMILIES, ...userFamilies.values()];
+}
+
 export function familyNames(): string[] {
   return [...BUILTIN_FAMILIES.map((f) => f.name), ...userFamilies.keys()];
 }

@@ -1,5 +1,6 @@
 import { UserError } from "../../errors.js";
-import { FAMILY_FORMATS } from "../../routes/families.js";
+import { knownFamilies } from "../../hypervisor/families/index.js";
+import { familyFormats } from "../../routes/families.js";
 import type { ToolSpec } from "../../routes/tool.js";
 import type { StepRunner } from "../types.js";
 import { runAdapt } from "./adapt.js";
@@ -10,13 +11,12 @@ import { runQemuImgConvert } from "./qemu-img.js";
 import { runTakeDisks } from "./take-disks.js";
 import { runVirtV2v } from "./virt-v2v.js";
 
-const EXPORT_IDS = new Set(Object.values(FAMILY_FORMATS).map((f) => f.exportId));
-const IMPORT_IDS = new Set(Object.values(FAMILY_FORMATS).flatMap((f) => f.imports.map((i) => i.id)));
-
 /** The runner of a ToolSpec (src/routes/tools/): one per tool kind. */
 export function runnerFor(tool: ToolSpec): StepRunner {
-  if (EXPORT_IDS.has(tool.id)) return runExport;
-  if (IMPORT_IDS.has(tool.id)) return runImport;
+  // Every family's exporter and importers, family files' included, share two runners.
+  const formats = knownFamilies().map(familyFormats);
+  if (formats.some((f) => f.exportId === tool.id)) return runExport;
+  if (formats.some((f) => f.imports.some((i) => i.id === tool.id))) return runImport;
   if (tool.id.startsWith("qemu-img:")) return runQemuImgConvert;
   if (tool.id.startsWith("v2v:")) return runVirtV2v;
   switch (tool.id) {
