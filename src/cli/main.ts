@@ -2,6 +2,7 @@ import { parseArgs } from "node:util";
 import { commands } from "./commands/index.js";
 import type { Command, CommandContext } from "./command.js";
 import { ExitCode, isUserError, errorMessage } from "../errors.js";
+import { TIOSA_VERSION } from "../version.js";
 
 async function helpText(): Promise<string> {
   const loaded = await Promise.all(commands.map((c) => c.load()));
@@ -119,7 +120,5 @@ export async function main(argv: string[], io?: { out?: (s: string) => void; err
 }
 
 async function version(): Promise<string> {
-  const { readFile } = await import("node:fs/promises");
-  const pkg = JSON.parse(await readFile(new URL("../../../package.json", import.meta.url), "utf8"));
-  return `tiosa ${pkg.version}`;
+  return `tiosa ${TIOSA_VERSION}`;
 }
