@@ -1,3 +1,5 @@
+import { timedAs } from "../util/time-ledger.js";
+
 /**
  * A guest transport runs one shell script as root inside a guest and returns its output.
  * Probes never see which transport carried them: SSH, the QEMU guest agent or this machine.
@@ -34,4 +36,19 @@ export class TransportLostError extends Error {
     super(message);
     this.name = "TransportLostError";
   }
+}
+
+/**
+ * The same transport with each script's time recorded as time in the guest (a step's time
+ * breakdown, src/util/time-ledger.ts); tiosa's own SSH and guest-agent transports record
+ * theirs themselves, a driver's own channel (guestShell) is wrapped in this.
+ */
+export function timedTransport(t: GuestTransport): GuestTransport {
+  return {
+    kind: t.kind,
+    label: t.label,
+    exec: (script, opts) => timedAs("guest", t.label, () => t.exec(script, opts)),
+    close: () => t.close(),
+    ...(t.reconnect ? { reconnect: async () => timedTransport(await t.reconnect!()) } : {}),
+  };
 }

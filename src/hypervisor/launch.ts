@@ -1,5 +1,6 @@
 import { UserError, errorMessage } from "../errors.js";
-import type { GuestTransport } from "../guest/transport.js";
+import { timedTransport, type GuestTransport } from "../guest/transport.js";
+import { recordTime } from "../util/time-ledger.js";
 import type { DefineVmSpec, HypervisorDriver, VmHandle } from "./driver.js";
 import { OpenSshTransport } from "./guest-ssh.js";
 import { kvmFallbackAllowed } from "../qemu/accel.js";
@@ -69,9 +70,14 @@ function restartUnderTcg(driver: HypervisorDriver, vm: string, signal?: AbortSig
  * progress: see StallWatch) is restarted under TCG once, the budget starting again, and the
  * result says so.
  */
-export async function waitForGuest(o: {
+export interface WaitForGuestOptions {
   driver: HypervisorDriver; vm: string; access: GuestAccess; timeoutMs: number; signal?: AbortSignal;
   notBootId?: string;
+  /**
+   * What (re)started the guest, when it did ("Launch", "Reboot", ...): the wait is then a boot
+   * in the step's time breakdown; without it, a wait for a guest that already runs.
+   */
+  boot?: string;
   /** What to do when KVM stalls the guest; default: redefine under TCG where the driver can (only kvm guests). */
   onKvmStall?: (reason: string) => Promise<void>;
   /** Default AGENT_WITHOUT_SSH_MS. */
@@ -82,7 +88,18 @@ export async function waitForGuest(o: {
   pollMs?: number;
   /** How the guest is reached once it has an address; default OpenSSH. */
   openTransport?: (host: string) => GuestTransport;
-}): Promise<WaitResult> {
+}
+
+export async function waitForGuest(o: WaitForGuestOptions): Promise<WaitResult> {
+  const t0 = Date.now();
+  try {
+    return await waitForAnswer(o);
+  } finally {
+    recordTime(o.boot ? "boot" : "guest", o.boot ? `${o.boot} ${o.vm}` : `waiting for ${o.vm}`, t0);
+  }
+}
+
+async function waitForAnswer(o: WaitForGuestOptions): Promise<WaitResult> {
   let start = Date.now();
   let lastError = "no address yet";
   let agentSince: number | null = null;
@@ -94,7 +111,7 @@ export async function waitForGuest(o: {
   let watch = onStall ? new StallWatch(o.stallMs ?? KVM_STALL_MS) : null;
   // A driver that reaches its guests itself (guestShell) is asked; else tiosa's SSH.
   const shell = o.driver.capabilities.guestShell;
-  const open = o.openTransport ?? (shell ? (host: string) => shell.open(o.vm, host) : undefined) ?? ((host: string) => new OpenSshTransport({ user: o.access.user, host, port: o.access.port ?? 22, identityFile: o.access.identityFile }));
+  const open = o.openTransport ?? (shell ? (host: string) => timedTransport(shell.open(o.vm, host)) : undefined) ?? ((host: string) => new OpenSshTransport({ user: o.access.user, host, port: o.access.port ?? 22, identityFile: o.access.identityFile }));
   while (Date.now() - start < o.timeoutMs) {
     const reason = await o.driver.stateReason(o.vm, o.signal);
     const consoleRead = await o.driver.readSerialConsole(o.vm).then((t) => t, () => null);
@@ -166,7 +183,7 @@ export async function launchVm(o: {
 }): Promise<{ handle: VmHandle; wait: WaitResult }> {
   const handle = await o.driver.defineVm(o.spec, o.signal);
   await o.driver.lifecycle(handle.name, "start", o.signal);
-  const wait = await waitForGuest({ driver: o.driver, vm: handle.name, access: o.access, timeoutMs: o.timeoutMs ?? 180_000, signal: o.signal });
+  const wait = await waitForGuest({ driver: o.driver, vm: handle.name, access: o.access, timeoutMs: o.timeoutMs ?? 180_000, signal: o.signal, boot: "Launch" });
   if (wait.accelFallback) handle.accel = "tcg";
   return { handle, wait };
 }

@@ -1,4 +1,6 @@
 import { readFileSync, statSync, openSync, readSync, closeSync } from "node:fs";
+import type { StepTiming } from "../util/time-ledger.js";
+import { campaignTime, jobTime, type CampaignTime, type JobTime } from "./time.js";
 import type { RunStore, StepRecord, EvidenceRecord, JobRecord } from "../campaign/store.js";
 import type { Plan, CaseJob } from "../campaign/plan.js";
 import { SEQUENCE2_STEPS, readinessId } from "../campaign/plan.js";
@@ -39,6 +41,8 @@ export interface StepView {
   detail: string | null;
   bytesRead: number | null;
   bytesWritten: number | null;
+  /** Where the step's time went (null when not recorded). */
+  timing: StepTiming | null;
 }
 
 export interface CycleReport {
@@ -50,6 +54,9 @@ export interface CycleReport {
   steps: StepView[];
   /** This cycle's per-test results (empty when it stopped before step 11). */
   tests: TestRow[];
+  /** Where the case's time went (steps 4-11), and its source capture's (steps 1-3, shared with the other cases of that source). */
+  time: JobTime | null;
+  captureTime: JobTime | null;
 }
 
 export interface RouteReport {
@@ -120,6 +127,8 @@ export interface ReportModel {
   guests: GuestMatrix[];
   cells: CellReport[];
   summary: Summary;
+  /** Where the campaign's time went: per case and capture (medians), and all jobs together. */
+  time: CampaignTime;
   /** Worst verdict over the cells with a result: the exit status of `tiosa report`. */
   verdict: Verdict;
 }
@@ -198,8 +207,8 @@ export function buildReportModel(store: RunStore): ReportModel {
     const recorded = [...(stepsOf.get(cj.captureId) ?? []), ...(stepsOf.get(cj.id) ?? [])];
     const steps: StepView[] = SEQUENCE2_STEPS.map((d) => {
       const s = recorded.find((r) => r.no === d.no);
-      return s ? { no: d.no, name: d.name, state: s.state, durationMs: s.durationMs, detail: s.detail, bytesRead: s.bytesRead, bytesWritten: s.bytesWritten }
-        : { no: d.no, name: d.name, state: "not run", durationMs: null, detail: null, bytesRead: null, bytesWritten: null };
+      return s ? { no: d.no, name: d.name, state: s.state, durationMs: s.durationMs, detail: s.detail, bytesRead: s.bytesRead, bytesWritten: s.bytesWritten, timing: s.timing }
+        : { no: d.no, name: d.name, state: "not run", durationMs: null, detail: null, bytesRead: null, bytesWritten: null, timing: null };
     });
     const failed = steps.find((s) => s.state === "failed");
     const evaluation = store.evaluation(cj.id);
@@ -214,7 +223,10 @@ export function buildReportModel(store: RunStore): ReportModel {
     const failedStep = !evaluation && failed ? { no: failed.no, name: failed.name, detail: failed.detail } : null;
     const evidence = [...evidenceOf(cj.captureId), ...evidenceOf(cj.id)];
     return {
-      report: { cycle: cj.cycle, caseId: cj.id, state, verdict, failedStep, steps, tests: evaluation?.tests ?? [] },
+      report: {
+        cycle: cj.cycle, caseId: cj.id, state, verdict, failedStep, steps, tests: evaluation?.tests ?? [],
+        time: jobTime(stepsOf.get(cj.id) ?? []), captureTime: jobTime(stepsOf.get(cj.captureId) ?? []),
+      },
       outcome: { cycle: cj.cycle, verdict, evaluation, failedStep },
       evidence,
     };
@@ -321,6 +333,7 @@ export function buildReportModel(store: RunStore): ReportModel {
     guests,
     cells,
     summary,
+    time: campaignTime(plan.jobs.flatMap((j) => (j.kind === "readiness" ? [] : [{ kind: j.kind, steps: stepsOf.get(j.id) ?? [] }]))),
     verdict: withResult.length ? worst(withResult.map((c) => c.verdict!)) : "FAILURE",
   };
 }

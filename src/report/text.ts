@@ -1,4 +1,5 @@
-import type { CellReport, ReportModel } from "./model.js";
+import type { CellReport, CycleReport, ReportModel } from "./model.js";
+import { describeJobTime } from "./time.js";
 
 /** Wording shared by the reporters, so every format says the same thing. */
 
@@ -34,4 +35,24 @@ export function testVerdictText(t: { verdict: string; waived?: { justification: 
   if (t.waived) return `${t.verdict} (waived)`;
   if (t.capped) return `${t.verdict} (capped from ${t.ruleVerdict ?? "?"})`;
   return t.verdict;
+}
+
+/** The campaign's time in one paragraph, or null for a run that recorded none. */
+export function timeSummary(m: ReportModel): string | null {
+  const t = m.time;
+  if (!t.total) return null;
+  const per = [
+    t.cases ? `${t.cases} case${t.cases === 1 ? "" : "s"}, median ${t.medianCaseSeconds?.toFixed(1)} s (${t.medianBootsPerCase} boot${t.medianBootsPerCase === 1 ? "" : "s"} per case)` : null,
+    t.captures ? `${t.captures} source capture${t.captures === 1 ? "" : "s"}, median ${t.medianCaptureSeconds?.toFixed(1)} s` : null,
+    t.medianBootSeconds !== null ? `a boot takes ${t.medianBootSeconds.toFixed(1)} s (median)` : null,
+  ].filter(Boolean).join("; ");
+  return `Time: ${per}. All jobs: ${describeJobTime(t.total)}`;
+}
+
+/** A case's time and its source capture's, one line each ("" when not recorded). */
+export function caseTimeLines(c: CycleReport): string[] {
+  return [
+    ...(c.time ? [`Time of this case (steps 4-11): ${describeJobTime(c.time)}`] : []),
+    ...(c.captureTime ? [`Its source capture (steps 1-3, shared): ${describeJobTime(c.captureTime)}`] : []),
+  ];
 }

@@ -1,5 +1,7 @@
 import { spawn } from "node:child_process";
+import { basename } from "node:path";
 import { UserError } from "../errors.js";
+import { recordTime } from "./time-ledger.js";
 
 interface ExecOptions {
   /** Kill the process after this many ms (SIGTERM, then SIGKILL 2 s later). */
@@ -57,6 +59,14 @@ export interface ExecResult {
  * as an array, so no name or path from a user or a guest can inject a command.
  */
 export function run(cmd: string, args: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
+  // Where a step's time goes: virsh is the hypervisor's API, every other program a tool.
+  const start = Date.now();
+  const name = basename(cmd);
+  const done = () => recordTime(name === "virsh" ? "hypervisor" : "tool", name, start);
+  return spawnTool(cmd, args, opts).then((r) => { done(); return r; }, (e: unknown) => { done(); throw e; });
+}
+
+function spawnTool(cmd: string, args: readonly string[], opts: ExecOptions): Promise<ExecResult> {
   const max = opts.maxOutputBytes ?? 64 * 1024 * 1024;
   const start = Date.now();
   return new Promise((resolve, reject) => {

@@ -15,6 +15,9 @@ import { vmShortName } from "../../src/campaign/steps/capture.js";
 import { getFamily } from "../../src/hypervisor/families/index.js";
 import { DEFAULT_PROFILE } from "../../src/evaluate/profile.js";
 import type { BuiltImage } from "../../src/images/index.js";
+import { buildReportModel } from "../../src/report/model.js";
+import { mdReporter } from "../../src/report/reporters/md.js";
+import { tableReporter } from "../../src/report/reporters/table.js";
 import { FakeDriver, fakeHost, registerFakeDriver, type FakeHost } from "../support/fake-driver.js";
 
 /**
@@ -131,6 +134,35 @@ describe("campaign runner on the FakeDriver", { concurrency: true }, () => {
       const evaluation = r.store.evaluation(r.kase.id)!;
       assert.equal(evaluation.verdict, "SUCCESS", `${evaluation.hypervisor.reason}; ${evaluation.os.reason}`);
       assertNothingLeft(r);
+    } finally {
+      await teardown(r);
+    }
+  });
+
+  it("every step records where its time went, and the report shows boots, tools and tiosa's own share per case and for the campaign", async () => {
+    const r = await setup("timed");
+    try {
+      assert.equal(await r.run(), "finished");
+      const s8 = step(r, r.kase.id, 8)!.timing!;
+      // Table II on the target: Launch, Resume from managed save and Reboot boot the guest; Pause waits 8 s.
+      assert.deepEqual(s8.boots.map((b) => b.label.split(" ")[0]).sort(), ["Launch", "Reboot", "Resume"]);
+      assert.ok(s8.waitMs >= 7000, `Pause's deliberate wait: ${s8.waitMs} ms`);
+      assert.ok(s8.guestMs > 0, "commands in the guest");
+      const parts = s8.bootMs + s8.toolMs + s8.hypervisorMs + s8.guestMs + s8.waitMs + s8.otherMs;
+      assert.ok(Math.abs(parts - s8.wallMs) <= 2, `every instant counted once: ${parts} vs ${s8.wallMs}`);
+      const s5 = step(r, r.kase.id, 5)!.timing!;
+      assert.ok((s5.tools["qemu-img"] ?? 0) > 0, `the export converts with qemu-img: ${JSON.stringify(s5.tools)}`);
+      const model = buildReportModel(r.store);
+      const cyc = model.cells[0]!.routes[0]!.cycles[0]!;
+      assert.equal(cyc.time?.boots, 3);
+      assert.equal(cyc.captureTime?.boots, 3, "the source's Table II boots the same three times");
+      assert.equal(model.time.cases, 1);
+      assert.equal(model.time.captures, 1);
+      assert.ok(model.time.total && model.time.total.otherShare >= 0 && model.time.total.otherShare < 1);
+      const md = mdReporter.render(model);
+      assert.match(md, /^Time: 1 case, median [\d.]+ s \(3 boots per case\)/m);
+      assert.match(md, /Time of this case \(steps 4-11\): [\d.]+ s: 3 boots/);
+      assert.match(tableReporter.render(model), /^Time: /m);
     } finally {
       await teardown(r);
     }

@@ -1,11 +1,11 @@
 import { join } from "node:path";
+import { timedTransport, type GuestTransport } from "../../guest/transport.js";
 import { UserError } from "../../errors.js";
 import type { GuestAccess } from "../../hypervisor/launch.js";
 import { OpenSshTransport } from "../../hypervisor/guest-ssh.js";
 import type { HypervisorDriver } from "../../hypervisor/driver.js";
 import type { HypervisorTestContext } from "../../hypervisor/table2/index.js";
 import { SshTransport } from "../../guest/transports/ssh.js";
-import type { GuestTransport } from "../../guest/transport.js";
 import { findRecipe } from "../../images/builder.js";
 import { fixedGuestNetwork, type FixedGuestNetwork } from "../../images/recipe.js";
 import type { Campaign, CampaignGuest } from "../spec.js";
@@ -48,7 +48,7 @@ export function testContext(o: { driver: HypervisorDriver; vm: string; access: G
 export async function probeTransport(driver: HypervisorDriver, vm: string, access: GuestAccess, workDir: string, signal: AbortSignal): Promise<GuestTransport> {
   const host = access.host ?? (await driver.guestAddress(vm, signal));
   if (!host) throw new Error(`no address for VM '${vm}' (no DHCP lease, no guest agent answer)`);
-  if (driver.capabilities.guestShell) return driver.capabilities.guestShell.open(vm, host);
+  if (driver.capabilities.guestShell) return timedTransport(driver.capabilities.guestShell.open(vm, host));
   return SshTransport.connect({ user: access.user, host, port: access.port ?? 22 }, {
     identityFile: access.identityFile, knownHostsFile: join(workDir, "known_hosts"), acceptNew: true,
   }, signal);

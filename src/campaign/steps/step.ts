@@ -1,5 +1,6 @@
 import { stepDefinition, SEQUENCE1_STEP, type PlannedJob } from "../plan.js";
 import type { StepOutcome } from "../store.js";
+import { measured } from "../../util/time-ledger.js";
 import { StepFailed, stepErrorMessage, stepSignal, type RunContext } from "./common.js";
 
 export type StepResult = Omit<StepOutcome, "state"> & { detail: string };
@@ -23,14 +24,16 @@ export async function runStep(rc: RunContext, job: PlannedJob, no: number, body:
   rc.changed();
   const signal = stepSignal(rc.signal, seconds);
   try {
-    const r = await body(signal);
+    // Every boot, tool, hypervisor call and guest command inside the body is timed (src/util/time-ledger.ts).
+    const m = await measured(() => body(signal));
     if (rc.signal.aborted) throw new RunAborted();
-    rc.store.finishStep(job.id, no, { state: "done", ...r });
-    return r;
-  } catch (e) {
-    if (rc.signal.aborted) throw new RunAborted();
+    if (!("error" in m)) {
+      rc.store.finishStep(job.id, no, { state: "done", ...m.result, timing: m.timing });
+      return m.result;
+    }
+    const e = m.error;
     const detail = stepErrorMessage(e, signal, rc.signal, seconds);
-    rc.store.finishStep(job.id, no, { state: "failed", detail, ...(e instanceof StepFailed && e.evidence.length ? { evidence: e.evidence } : {}) });
+    rc.store.finishStep(job.id, no, { state: "failed", detail, timing: m.timing, ...(e instanceof StepFailed && e.evidence.length ? { evidence: e.evidence } : {}) });
     rc.log(`${job.id}: step ${no} failed: ${detail}`);
     return null;
   } finally {

@@ -1,3 +1,4 @@
+import type { StepTiming } from "../../util/time-ledger.js";
 import type Database from "better-sqlite3";
 import type { PlannedJob } from "../plan.js";
 import type { Snapshot } from "../../snapshot/schema.js";
@@ -39,6 +40,8 @@ export interface StepRecord {
   bytesRead: number | null;
   bytesWritten: number | null;
   detail: string | null;
+  /** Where the step's wall time went (null for steps of runs before tiosa recorded it). */
+  timing: StepTiming | null;
 }
 
 export interface StepOutcome {
@@ -51,6 +54,7 @@ export interface StepOutcome {
   /** Step 11. */
   evaluation?: Evaluation;
   evidence?: EvidenceInput[];
+  timing?: StepTiming;
 }
 
 export function insertJobs(db: Database.Database, jobs: PlannedJob[]): void {
@@ -86,6 +90,7 @@ export function readSteps(db: Database.Database, jobId?: string): StepRecord[] {
     jobId: r.job_id as string, no: r.step_no as number, name: r.name as string, state: r.state as StepState,
     startedAt: r.started_at as string, finishedAt: (r.finished_at as string | null) ?? null, durationMs: (r.duration_ms as number | null) ?? null,
     bytesRead: (r.bytes_read as number | null) ?? null, bytesWritten: (r.bytes_written as number | null) ?? null, detail: (r.detail as string | null) ?? null,
+    timing: typeof r.timing === "string" ? (JSON.parse(r.timing) as StepTiming) : null,
   }));
 }
 
@@ -124,7 +129,7 @@ export function startStep(db: Database.Database, jobId: string, no: number, name
   db.transaction(() => {
     db.prepare(`INSERT INTO steps(job_id, step_no, name, state, started_at, started_ms) VALUES (?, ?, ?, 'running', ?, ?)
       ON CONFLICT(job_id, step_no) DO UPDATE SET name = excluded.name, state = 'running', started_at = excluded.started_at,
-        started_ms = excluded.started_ms, finished_at = NULL, duration_ms = NULL, bytes_read = NULL, bytes_written = NULL, detail = NULL`)
+        started_ms = excluded.started_ms, finished_at = NULL, duration_ms = NULL, bytes_read = NULL, bytes_written = NULL, detail = NULL, timing = NULL`)
       .run(jobId, no, name, new Date(now).toISOString(), now);
     db.prepare("UPDATE jobs SET current_step = ? WHERE id = ?").run(no, jobId);
   })();
@@ -138,8 +143,9 @@ export function finishStep(db: Database.Database, runDir: string, jobId: string,
   db.transaction(() => {
     const started = db.prepare("SELECT started_ms FROM steps WHERE job_id = ? AND step_no = ?").get(jobId, no) as { started_ms: number } | undefined;
     if (!started) throw new Error(`step ${no} of job '${jobId}' was never started`);
-    db.prepare(`UPDATE steps SET state = ?, finished_at = ?, duration_ms = ?, bytes_read = ?, bytes_written = ?, detail = ? WHERE job_id = ? AND step_no = ?`)
-      .run(o.state, new Date(now).toISOString(), now - started.started_ms, o.bytesRead ?? null, o.bytesWritten ?? null, o.detail ?? null, jobId, no);
+    db.prepare(`UPDATE steps SET state = ?, finished_at = ?, duration_ms = ?, bytes_read = ?, bytes_written = ?, detail = ?, timing = ? WHERE job_id = ? AND step_no = ?`)
+      .run(o.state, new Date(now).toISOString(), now - started.started_ms, o.bytesRead ?? null, o.bytesWritten ?? null, o.detail ?? null,
+        o.timing ? JSON.stringify(o.timing) : null, jobId, no);
     if (o.snapshot) {
       db.prepare("INSERT OR REPLACE INTO snapshots(job_id, role, step_no, json, created_at) VALUES (?, ?, ?, ?, ?)")
         .run(jobId, o.snapshot.role, no, JSON.stringify(o.snapshot.snapshot), new Date(now).toISOString());

@@ -22,7 +22,7 @@ CREATE TABLE IF NOT EXISTS steps (
   job_id TEXT NOT NULL REFERENCES jobs(id), step_no INTEGER NOT NULL, name TEXT NOT NULL,
   state TEXT NOT NULL CHECK (state IN ('running','done','failed','skipped')),
   started_at TEXT NOT NULL, started_ms INTEGER NOT NULL, finished_at TEXT, duration_ms INTEGER,
-  bytes_read INTEGER, bytes_written INTEGER, detail TEXT, PRIMARY KEY (job_id, step_no));
+  bytes_read INTEGER, bytes_written INTEGER, detail TEXT, timing TEXT, PRIMARY KEY (job_id, step_no));
 CREATE TABLE IF NOT EXISTS snapshots (
   job_id TEXT NOT NULL REFERENCES jobs(id), role TEXT NOT NULL CHECK (role IN ('source','target')), step_no INTEGER NOT NULL,
   json TEXT NOT NULL, created_at TEXT NOT NULL, PRIMARY KEY (job_id, role));
@@ -46,6 +46,9 @@ export function configure(db: Database.Database): void {
   db.pragma("synchronous = NORMAL");
   db.pragma("foreign_keys = ON");
   db.pragma("busy_timeout = 5000");
+  // Columns added within format tiosa-run/1 (a run started by an earlier version resumes).
+  const stepColumns = (db.prepare("PRAGMA table_info(steps)").all() as { name: string }[]).map((c) => c.name);
+  if (stepColumns.length && !stepColumns.includes("timing")) db.exec("ALTER TABLE steps ADD COLUMN timing TEXT");
 }
 
 /** Throws (with the reason) unless `db` is a tiosa run database in this format; returns the run id. */

@@ -1,4 +1,5 @@
 import { createConnection, type Socket } from "node:net";
+import { timedAs } from "../../util/time-ledger.js";
 import { UserError, errorMessage } from "../../errors.js";
 import { run } from "../../util/exec.js";
 import { TransportLostError, type GuestExecOptions, type GuestExecResult, type GuestTransport } from "../transport.js";
@@ -144,7 +145,11 @@ export class QgaTransport implements GuestTransport {
     return reply.return;
   }
 
-  async exec(script: string, opts: GuestExecOptions = {}): Promise<GuestExecResult> {
+  exec(script: string, opts: GuestExecOptions = {}): Promise<GuestExecResult> {
+    return timedAs("guest", "guest agent", () => this.run(script, opts));
+  }
+
+  private async run(script: string, opts: GuestExecOptions): Promise<GuestExecResult> {
     const deadline = Date.now() + (opts.timeoutMs ?? 60_000);
     const started = await this.call("guest-exec", { path: "/bin/sh", arg: ["-c", script], "capture-output": true }, 10_000, opts.signal) as { pid: number };
     let delay = 20;

@@ -1,4 +1,5 @@
 import { Client, type ConnectConfig, type ClientChannel } from "ssh2";
+import { timedAs } from "../../util/time-ledger.js";
 import { readFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join } from "node:path";
@@ -65,7 +66,12 @@ export class SshTransport implements GuestTransport {
     client.on("error", (e) => { this.lost = new TransportLostError(`SSH connection to ${this.label}: ${errorMessage(e)}`); });
   }
 
-  static async connect(target: SshTarget, auth: SshAuth = {}, signal?: AbortSignal): Promise<SshTransport> {
+  /** Connects and authenticates (its time counts as time in the guest for a step's breakdown). */
+  static connect(target: SshTarget, auth: SshAuth = {}, signal?: AbortSignal): Promise<SshTransport> {
+    return timedAs("guest", "ssh", () => SshTransport.open(target, auth, signal));
+  }
+
+  private static async open(target: SshTarget, auth: SshAuth, signal?: AbortSignal): Promise<SshTransport> {
     const where = `${target.user}@${target.host} port ${target.port}`;
     const knownHostsFile = auth.knownHostsFile ?? join(homedir(), ".ssh", "known_hosts");
     const known = auth.ignoreHostKey ? [] : await readKnownHosts(knownHostsFile, target.host, target.port);
@@ -135,6 +141,10 @@ export class SshTransport implements GuestTransport {
   }
 
   exec(script: string, opts: GuestExecOptions = {}): Promise<GuestExecResult> {
+    return timedAs("guest", "ssh", () => this.run(script, opts));
+  }
+
+  private run(script: string, opts: GuestExecOptions): Promise<GuestExecResult> {
     if (this.lost) return Promise.reject(this.lost);
     return new Promise((resolve, reject) => {
       let stream: ClientChannel | null = null;

@@ -1,3 +1,4 @@
+import { timedAs } from "../../util/time-ledger.js";
 import type { GuestTransport } from "../../guest/transport.js";
 import type { HypervisorTestResult } from "../../snapshot/schema.js";
 import type { HypervisorDriver } from "../driver.js";
@@ -33,10 +34,11 @@ export async function guestRun(ctx: HypervisorTestContext, script: string, timeo
 export const BOOT_ID = "cat /proc/sys/kernel/random/boot_id";
 export const UPTIME = "cut -d' ' -f1 /proc/uptime";
 
-export const sleep = (ms: number, signal?: AbortSignal) => new Promise<void>((res, rej) => {
+/** A test's deliberate wait (Pause keeps the guest frozen a while): "wait" in a step's time breakdown. */
+export const sleep = (ms: number, signal?: AbortSignal) => timedAs("wait", "test wait", () => new Promise<void>((res, rej) => {
   const t = setTimeout(res, ms);
   signal?.addEventListener("abort", () => { clearTimeout(t); rej(signal.reason ?? new Error("aborted")); }, { once: true });
-});
+}));
 
 export function ok(detail: string, started: number, evidence?: string[]): HypervisorTestResult {
   return { result: "ok", detail, durationMs: Date.now() - started, ...(evidence ? { evidence } : {}) };

@@ -11,7 +11,7 @@ export async function testLaunch(ctx: HypervisorTestContext): Promise<Results> {
     let fallback = "";
     if (started) {
       await ctx.driver.lifecycle(ctx.vm, state === "paused" ? "unpause" : "start", ctx.signal);
-      const w = await waitForGuest({ driver: ctx.driver, vm: ctx.vm, access: ctx.access, timeoutMs: ctx.bootTimeoutMs, signal: ctx.signal });
+      const w = await waitForGuest({ driver: ctx.driver, vm: ctx.vm, access: ctx.access, timeoutMs: ctx.bootTimeoutMs, signal: ctx.signal, boot: "Launch" });
       ctx.guest = w.transport;
       // Evidence that this boot ran under TCG after KVM stalled it (the hypervisor's doing, not the guest's).
       if (w.accelFallback) fallback = `; ${w.accelFallback}`;
@@ -31,7 +31,7 @@ export async function testReboot(ctx: HypervisorTestContext): Promise<Results> {
   try {
     const before = (await guestRun(ctx, BOOT_ID)).trim();
     await ctx.driver.lifecycle(ctx.vm, "reboot", ctx.signal);
-    const w = await waitForGuest({ driver: ctx.driver, vm: ctx.vm, access: ctx.access, timeoutMs: ctx.bootTimeoutMs, signal: ctx.signal, notBootId: before });
+    const w = await waitForGuest({ driver: ctx.driver, vm: ctx.vm, access: ctx.access, timeoutMs: ctx.bootTimeoutMs, signal: ctx.signal, notBootId: before, boot: "Reboot" });
     ctx.guest = w.transport;
     return { "1.1.b": ok(`guest boot_id changed from ${before} to ${w.bootId}; it answered ${w.seconds.toFixed(1)} s after the reboot request`, t) };
   } catch (e) {
@@ -96,7 +96,7 @@ export async function testSuspendResume(ctx: HypervisorTestContext): Promise<Res
       : failed(`after managed save the state is '${state}'${pids.length ? `, emulator still running (pid ${pids.join(",")})` : ""}`, t);
     const t2 = Date.now();
     await ctx.driver.lifecycle(ctx.vm, "start", ctx.signal);
-    const w = await waitForGuest({ driver: ctx.driver, vm: ctx.vm, access: ctx.access, timeoutMs: ctx.bootTimeoutMs, signal: ctx.signal });
+    const w = await waitForGuest({ driver: ctx.driver, vm: ctx.vm, access: ctx.access, timeoutMs: ctx.bootTimeoutMs, signal: ctx.signal, boot: "Resume" });
     ctx.guest = w.transport;
     const u2 = Number((await guestRun(ctx, UPTIME)).trim());
     const detail = `restored in ${((Date.now() - t2) / 1000).toFixed(1)} s; boot_id ${w.bootId === bootId ? "unchanged" : `changed ${bootId} -> ${w.bootId}`}; uptime ${u1.toFixed(1)} s before, ${u2.toFixed(1)} s after`;

@@ -30,7 +30,7 @@ export async function ensureStopped(ctx: HypervisorTestContext, graceMs = 60_000
 export async function startAndReconnect(ctx: HypervisorTestContext, signal = ctx.signal): Promise<number> {
   await ctx.guest.close().catch(() => undefined);
   await ctx.driver.lifecycle(ctx.vm, "start", signal);
-  const w = await waitForGuest({ driver: ctx.driver, vm: ctx.vm, access: ctx.access, timeoutMs: ctx.bootTimeoutMs, signal });
+  const w = await waitForGuest({ driver: ctx.driver, vm: ctx.vm, access: ctx.access, timeoutMs: ctx.bootTimeoutMs, signal, boot: "restart" });
   ctx.guest = w.transport;
   return w.seconds;
 }

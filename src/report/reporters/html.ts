@@ -2,7 +2,7 @@ import type { Reporter } from "../reporter.js";
 import type { CellReport, EvidenceView, GuestMatrix, ReportModel, RouteReport } from "../model.js";
 import { CAUSE_LABELS } from "../../campaign/causes.js";
 import { htmlAttr as a, htmlText as t } from "../xml.js";
-import { LEGEND, STEP_STATE_MARK, formatDuration, runLine, testVerdictText } from "../text.js";
+import { LEGEND, STEP_STATE_MARK, formatDuration, runLine, testVerdictText, caseTimeLines, timeSummary } from "../text.js";
 import { formatBytes } from "../../util/bytes.js";
 
 /**
@@ -99,6 +99,7 @@ function routeHtml(c: CellReport, r: RouteReport): string {
     parts.push(`<h4>Sequence 2 steps (cycle ${wc.cycle})</h4><table class="steps"><tr><th>#</th><th>Step</th><th>State</th><th>Duration</th><th>Read / written</th><th>Detail</th></tr>`
       + wc.steps.map((s) => `<tr><td>${s.no}</td><td>${t(s.name)}</td><td class="${s.state === "failed" ? "t-failure" : s.state === "done" ? "t-success" : "t-na"}">${t(STEP_STATE_MARK[s.state] ?? s.state)}</td>`
         + `<td>${t(formatDuration(s.durationMs))}</td><td>${t([formatBytes(s.bytesRead), formatBytes(s.bytesWritten)].filter(Boolean).join(" / "))}</td><td>${t(s.detail ?? "")}</td></tr>`).join("") + `</table>`);
+    parts.push(...caseTimeLines(wc).map((l) => `<p class="meta time">${t(l)}</p>`));
   }
   if (r.tests.length) {
     parts.push(`<h4>Tests (cycle ${st.worstCycle})</h4><table class="tests"><tr><th>ID</th><th>Test</th><th>Verdict</th><th>Source</th><th>Target</th><th>Reason</th></tr>`
@@ -130,6 +131,7 @@ export function renderHtml(m: ReportModel): string {
 <h1>tiosa campaign report: ${t(m.run.campaign)}</h1>
 <p class="meta">${t(runLine(m))}</p>
 <p class="summary ${sumClass}" id="summary">${t(m.summary.text)}. Verdict: ${t(m.verdict)}</p>
+${timeSummary(m) ? `<p class="meta" id="time">${t(timeSummary(m)!)}</p>` : ""}
 <p class="note">${t(m.emulationNote)}</p>
 ${m.guests.map((g) => `<h2>Guest ${t(g.guest)} <span class="meta">(${t(g.source)})</span></h2>\n${matrix(m, g)}`).join("\n")}
 <div class="legend"><h3>Legend</h3>${legend}<div><span class="sw">★</span>the route the cell shows (best of several)</div></div>

@@ -1,7 +1,7 @@
 import type { Reporter } from "../reporter.js";
 import type { CellReport, GuestMatrix, ReportModel } from "../model.js";
 import { CAUSE_LABELS } from "../../campaign/causes.js";
-import { LEGEND, STEP_STATE_MARK, formatDuration, runLine, testVerdictText } from "../text.js";
+import { LEGEND, STEP_STATE_MARK, caseTimeLines, formatDuration, runLine, testVerdictText, timeSummary } from "../text.js";
 
 /** Markdown for pull requests and wikis: the matrices as tables, then every cell's details. */
 
@@ -39,6 +39,8 @@ function cellMd(c: CellReport): string {
     if (wc) {
       out.push("| # | Step | State | Duration | Detail |", "|---|---|---|---|---|",
         ...wc.steps.map((s) => `| ${s.no} | ${cellText(s.name)} | ${STEP_STATE_MARK[s.state] ?? s.state} | ${formatDuration(s.durationMs)} | ${cellText(s.detail ?? "")} |`), "");
+      const time = caseTimeLines(wc);
+      if (time.length) out.push(...time.map((l) => `${l}  `), "");
     }
     if (r.tests.length) {
       out.push("| ID | Test | Verdict | Source | Target | Reason |", "|---|---|---|---|---|---|",
@@ -55,6 +57,7 @@ export function renderMarkdown(m: ReportModel): string {
   return [
     `# tiosa campaign report: ${m.run.campaign}`, "", runLine(m), "",
     `**${m.summary.text}.** Verdict: **${m.verdict}**.`, "",
+    ...(timeSummary(m) ? [timeSummary(m)!, ""] : []),
     `> ${m.emulationNote}`, "",
     ...m.guests.flatMap((g) => [`## Guest ${g.guest} (${g.source})`, "", "Rows: source hypervisor (HS); columns: hypervisor under test (HUT).", "", matrix(m, g), ""]),
     "Legend: " + LEGEND.map(([k, v]) => `**${k}** ${v}`).join("; ") + "; ★ the route the cell shows.", "",

@@ -1,7 +1,7 @@
 import type { Reporter } from "../reporter.js";
 import type { CellReport, GuestMatrix, ReportModel } from "../model.js";
 import { CAUSE_LABELS } from "../../campaign/causes.js";
-import { LEGEND, cellShort, runLine, testVerdictText } from "../text.js";
+import { LEGEND, cellShort, runLine, testVerdictText, timeSummary } from "../text.js";
 
 /**
  * What the terminal prints: per guest the HS x HUT matrix (Figures 3-5), the summary
@@ -68,7 +68,7 @@ export function renderTableReport(m: ReportModel): string {
   for (const g of m.guests) {
     parts.push(`Guest ${g.guest} (${g.source}): rows = source hypervisor (HS), columns = hypervisor under test (HUT)`, matrix(m, g), "");
   }
-  parts.push(`Summary: ${m.summary.text}`, `Verdict: ${m.verdict}`, "");
+  parts.push(`Summary: ${m.summary.text}`, `Verdict: ${m.verdict}`, ...(timeSummary(m) ? [timeSummary(m)!] : []), "");
   const notable = m.cells.filter((c) => c.label !== "SUCCESS" || c.unstable);
   if (notable.length) {
     parts.push("Cells that are not a plain SUCCESS:");
