@@ -1,8 +1,9 @@
 /**
- * Orchestration overhead of the campaign runner: per case, its wall time (its own steps 4-11
- * plus its source capture, steps 1-3) minus the time the guests spent booting (Launch on the
- * source and the target) and the time spent copying disks (export/convert, import), as a share
- * of the wall time. Read from the step timings and snapshots in a run's store.
+ * Where a campaign's time goes, from the time ledger every step records (src/util/time-ledger.ts):
+ * per case and per source capture, the wall time split into guest boots (count and seconds),
+ * tool processes (by program), hypervisor API calls (virsh), commands in the guest, tests'
+ * deliberate waits, and tiosa's own work, whose share of the wall time is the orchestration
+ * overhead.
  *
  *   node dist/bench/orchestration.js [RUN_DIR]
  *
@@ -15,7 +16,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { RunStore } from "../src/campaign/store.js";
-import type { CaseJob } from "../src/campaign/plan.js";
+import { campaignTime, describeJobTime, jobTime } from "../src/report/time.js";
 import { tinyKvmToVmwareCampaign } from "../test/support/lab-campaign.js";
 
 const ROOT = resolve(fileURLToPath(import.meta.url), "../../..");
@@ -35,31 +36,24 @@ const { runDir, cleanup } = arg ? { runDir: arg, cleanup: () => {} } : smallRun(
 try {
   const store = RunStore.open(runDir, { readonly: true });
   const plan = store.plan();
-  const s = (x: number) => `${(x / 1000).toFixed(1)} s`;
-  let totalWall = 0, totalBoot = 0, totalCopy = 0, totalTests = 0;
+  const f = (x: number) => `${x.toFixed(1)} s`;
   console.log(`run ${store.id}: ${plan.jobs.length} jobs`);
-  console.log(["case", "wall", "boot", "copy", "tests", "overhead", "share"].join("\t"));
-  for (const job of plan.jobs.filter((j): j is CaseJob => j.kind === "case")) {
-    const steps = [...store.steps(job.captureId), ...store.steps(job.id)];
-    if (!steps.length) continue;
-    const dur = (nos: number[]) => steps.filter((x) => nos.includes(x.no)).reduce((n, x) => n + (x.durationMs ?? 0), 0);
-    const wall = dur([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
-    const launch = (role: "source" | "target", jobId: string) => store.snapshot(jobId, role)?.hypervisorTests["1.1.a"]?.durationMs ?? 0;
-    const boot = launch("source", job.captureId) + launch("target", job.id);
-    const copy = dur([5, 7]);
-    // Table II and III themselves (a reboot and a restore wait for the guest too): guest time, not tiosa's.
-    const tests = Math.max(0, dur([2, 3, 8, 10]) - boot);
-    const overhead = wall - boot - copy;
-    totalWall += wall; totalBoot += boot; totalCopy += copy; totalTests += tests;
-    console.log([job.id, s(wall), s(boot), s(copy), s(tests), s(overhead), `${((100 * overhead) / wall).toFixed(1)} %`].join("\t"));
+  console.log(["job", "wall", "boots", "boot", "tools", "virsh", "guest", "waits", "tiosa", "share"].join("\t"));
+  const jobs: { kind: "case" | "capture"; steps: ReturnType<RunStore["steps"]> }[] = [];
+  for (const job of plan.jobs) {
+    if (job.kind === "readiness") continue;
+    const steps = store.steps(job.id);
+    jobs.push({ kind: job.kind, steps });
+    const t = jobTime(steps);
+    if (!t) continue;
+    console.log([job.id, f(t.wallSeconds), String(t.boots), f(t.bootSeconds), f(t.toolSeconds), f(t.hypervisorSeconds), f(t.guestSeconds), f(t.waitSeconds), f(t.otherSeconds), `${(100 * t.otherShare).toFixed(1)} %`].join("\t"));
   }
   store.close();
-  if (totalWall === 0) throw new Error("no case with recorded steps in this run");
-  const overhead = totalWall - totalBoot - totalCopy;
-  const own = overhead - totalTests;
-  console.log(`\nall cases: wall ${s(totalWall)}, guest boot ${s(totalBoot)}, copy ${s(totalCopy)}`);
-  console.log(`orchestration overhead (wall - boot - copy): ${s(overhead)} = ${((100 * overhead) / totalWall).toFixed(1)} % of the wall time`);
-  console.log(`  of which the Table II/III test sets themselves: ${s(totalTests)}; the runner's own work (define, inventory, stop, room check, store, compare): ${s(own)} = ${((100 * own) / totalWall).toFixed(1)} %`);
+  const c = campaignTime(jobs);
+  if (!c.total) throw new Error("no step of this run recorded its time (a run made before tiosa recorded it)");
+  console.log(`\ncases: ${c.cases}, median ${c.medianCaseSeconds} s, ${c.medianBootsPerCase} boots per case (median); captures: ${c.captures}, median ${c.medianCaptureSeconds} s; a boot: ${c.medianBootSeconds} s (median)`);
+  console.log(`all jobs: ${describeJobTime(c.total)}`);
+  console.log(`orchestration overhead (tiosa's own work): ${(100 * c.total.otherShare).toFixed(1)} % of the wall time`);
 } finally {
   cleanup();
 }
