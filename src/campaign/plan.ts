@@ -66,7 +66,11 @@ export function stepDefinition(no: number): StepDefinition {
 export interface PlannedStep { no: number; name: string; timeoutSeconds: number }
 
 /** A hypervisor of the campaign as a job needs it: its name, where it answers, its hardware family. */
-export interface PlannedHypervisor { name: string; uri: string; family: string }
+export interface PlannedHypervisor {
+  name: string; uri: string; family: string;
+  /** Jobs at a time on its host (campaign `hypervisors[].slots`); absent: the run's concurrency. */
+  slots?: number;
+}
 
 interface JobBase { id: string; dependsOn: string[]; steps: PlannedStep[] }
 export interface ReadinessJob extends JobBase { kind: "readiness"; hypervisor: string; uri: string; family: string }
@@ -101,7 +105,7 @@ export const captureId = (guest: string, hs: string, cycle: number) => `capture/
 export const caseId = (guest: string, hs: string, hut: string, route: string, cycle: number) => `case/${guest}/${hs}->${hut}/${route}/c${cycle}`;
 
 export function planCampaign(c: Campaign, discover: DiscoverRoutes): Plan {
-  const hv = new Map(c.hypervisors.map((h) => [h.name, { name: h.name, uri: h.uri, family: familyName(h) }]));
+  const hv = new Map(c.hypervisors.map((h): [string, PlannedHypervisor] => [h.name, { name: h.name, uri: h.uri, family: familyName(h), ...(h.slots ? { slots: h.slots } : {}) }]));
   const steps = (nos: readonly number[]): PlannedStep[] =>
     nos.map((no) => { const d = stepDefinition(no); return { no, name: d.name, timeoutSeconds: c.timeouts[d.timeout] }; });
 

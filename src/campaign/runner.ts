@@ -11,6 +11,7 @@ import { checkReadiness } from "./steps/readiness.js";
 import { runCapture, vmShortName } from "./steps/capture.js";
 import { runCase } from "./steps/case.js";
 import { fixedNetworkOf } from "./steps/guest-access.js";
+import { GUEST_MEMORY_BYTES } from "./steps/readiness.js";
 
 /**
  * The campaign runner: Sequence 1 for every hypervisor, then every capture and case of the
@@ -178,7 +179,32 @@ export async function executeRun(o: RunnerOptions): Promise<"finished" | "aborte
     }
   };
 
-  // The scheduler: plan order, bounded concurrency, dependencies first.
+  // Where a job defines and runs its VM: a capture on its HS, a case on its HUT (the source
+  // only gives its disks). Hypervisors with the same URI are one host.
+  const hostOf = (job: PlannedJob): string | null => (job.kind === "capture" ? sourceUri(job) : job.kind === "case" ? targetUri(job) : null);
+  const slotsOf = (uri: string) => Math.min(...plan.hypervisors.filter((h) => h.uri === uri).map((h) => h.slots ?? Infinity));
+  /**
+   * A host takes one more job when it has a free slot and, if jobs already run there, the
+   * memory for another guest with as much again spare (a capture's VM outlives its job until
+   * its cases stop it). Memory is asked of the hypervisor (nodememstats) at most every 10 s,
+   * minus what jobs started since then will take.
+   */
+  const memory = new Map<string, { at: number; available: number | null; reserved: number }>();
+  const hostTakesJob = async (uri: string, busy: number): Promise<boolean> => {
+    if (busy >= slotsOf(uri)) return false;
+    if (busy === 0) return true;
+    let m = memory.get(uri);
+    if (!m || Date.now() - m.at > 10_000) {
+      const host = openDriver(uri, { runId: jobMarker(store.id, "scheduler") }).capabilities.hostResources;
+      const available = host ? (await host.memory().catch(() => null))?.availableBytes ?? null : null;
+      memory.set(uri, (m = { at: Date.now(), available, reserved: 0 }));
+    }
+    if (m.available !== null && m.available - m.reserved < 2 * GUEST_MEMORY_BYTES) return false;
+    m.reserved += GUEST_MEMORY_BYTES;
+    return true;
+  };
+
+  // The scheduler: plan order, bounded concurrency (and slots per host), dependencies first.
   const running = new Map<string, Promise<void>>();
   const runningJobs = new Map<string, PlannedJob>();
   const queue = plan.jobs.filter((j) => stateOf(j.id) === "pending");
@@ -199,6 +225,8 @@ export async function executeRun(o: RunnerOptions): Promise<"finished" | "aborte
       if (!deps.every((s) => s === "done")) continue;
       const key = exclusive(job);
       if (key && [...runningJobs.values()].some((r) => exclusive(r) === key)) continue;
+      const host = hostOf(job);
+      if (host && !(await hostTakesJob(host, [...runningJobs.values()].filter((r) => hostOf(r) === host).length))) continue;
       queue.splice(i--, 1);
       runningJobs.set(job.id, job);
       running.set(job.id, runJob(job).finally(() => { running.delete(job.id); runningJobs.delete(job.id); }));

@@ -27,6 +27,12 @@ const Hypervisor = z.object({
   uri: z.string().min(1),
   /** A built-in hardware family (kvm, vmware, hyperv, xen) or the path of a family file (relative to the campaign file). */
   family: z.string().min(1),
+  /**
+   * At most this many jobs at a time on this hypervisor's host (hypervisors with the same URI
+   * share one host and count together; the smallest of their slots holds). Default: the
+   * campaign's concurrency.
+   */
+  slots: z.number().int().min(1).max(64).optional(),
 }).strict();
 
 const Ssh = z.object({
@@ -124,7 +130,7 @@ export type CampaignFile = z.infer<typeof CampaignFile>;
 
 export type FamilyRef = { kind: "builtin"; name: string } | { kind: "file"; path: string; name?: string };
 
-export interface CampaignHypervisor { name: string; uri: string; family: FamilyRef }
+export interface CampaignHypervisor { name: string; uri: string; family: FamilyRef; slots?: number }
 
 export type CampaignGuest =
   | { name: string; kind: "image"; recipe: string }
@@ -194,8 +200,9 @@ export function parseCampaign(text: string, file: string): Campaign {
   const builtin = BUILTIN_FAMILIES.map((f) => f.name);
 
   const hypervisors: CampaignHypervisor[] = c.hypervisors.map((h, i) => {
-    if (builtin.includes(h.family)) return { name: h.name, uri: h.uri, family: { kind: "builtin", name: h.family } };
-    if (isFamilyPath(h.family)) return { name: h.name, uri: h.uri, family: { kind: "file", path: rel(h.family) } };
+    const slots = h.slots !== undefined ? { slots: h.slots } : {};
+    if (builtin.includes(h.family)) return { name: h.name, uri: h.uri, family: { kind: "builtin", name: h.family }, ...slots };
+    if (isFamilyPath(h.family)) return { name: h.name, uri: h.uri, family: { kind: "file", path: rel(h.family) }, ...slots };
     throw src.errorAt(["hypervisors", i, "family"], `unknown family '${h.family}' (built-in: ${builtin.join(", ")}; or the path of a family file)`);
   });
 

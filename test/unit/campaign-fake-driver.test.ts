@@ -47,14 +47,16 @@ interface Run {
 }
 
 /** A campaign moving one image guest from fake:///NAME-src to fake:///NAME-tgt (both kvm) by ROUTE, one cycle. */
-async function setup(name: string): Promise<Run> {
+async function setup(name: string, o: { guests?: string[]; slots?: number; concurrency?: number } = {}): Promise<Run> {
+  const guests = o.guests ?? ["deb"];
+  const slots = o.slots ? `, slots: ${o.slots}` : "";
   const text = [
     `name: ${name}`,
     "hypervisors:",
-    `  - { name: src, uri: "fake:///${name}-src", family: kvm }`,
-    `  - { name: tgt, uri: "fake:///${name}-tgt", family: kvm }`,
+    `  - { name: src, uri: "fake:///${name}-src", family: kvm${slots} }`,
+    `  - { name: tgt, uri: "fake:///${name}-tgt", family: kvm${slots} }`,
     "guests:",
-    "  - { name: deb, image: debian-12 }",
+    ...guests.map((g) => `  - { name: ${g}, image: debian-12 }`),
     "pairs: [{ from: src, to: tgt }]",
     `routes: [${ROUTE}]`,
     "cycles: 1",
@@ -75,8 +77,8 @@ async function setup(name: string): Promise<Run> {
   return {
     src: fakeHost(`fake:///${name}-src`), tgt: fakeHost(`fake:///${name}-tgt`), store, capture, kase, logs,
     run: (signal = new AbortController().signal) => executeRun({
-      campaign, plan, store, images: new Map([["deb", image]]), profile: DEFAULT_PROFILE, signal,
-      log: (m) => logs.push(m), changed: () => undefined, concurrency: 1,
+      campaign, plan, store, images: new Map(guests.map((g) => [g, image])), profile: DEFAULT_PROFILE, signal,
+      log: (m) => logs.push(m), changed: () => undefined, concurrency: o.concurrency ?? 1,
     }),
   };
 }
@@ -163,6 +165,29 @@ describe("campaign runner on the FakeDriver", { concurrency: true }, () => {
       assert.match(md, /^Time: 1 case, median [\d.]+ s \(3 boots per case\)/m);
       assert.match(md, /Time of this case \(steps 4-11\): [\d.]+ s: 3 boots/);
       assert.match(tableReporter.render(model), /^Time: /m);
+    } finally {
+      await teardown(r);
+    }
+  });
+
+  it("slots hold per host: with concurrency 4 and one slot per host, no two jobs ever run on the same host at once", async () => {
+    const r = await setup("slots", { guests: ["deb", "deb2"], slots: 1, concurrency: 4 });
+    try {
+      assert.equal(await r.run(), "finished");
+      const jobs = r.store.plan().jobs.filter((j): j is CaseJob | CaptureJob => j.kind !== "readiness");
+      assert.equal(jobs.length, 4);
+      const span = (id: string) => {
+        const st = r.store.steps(id);
+        return { from: Date.parse(st[0]!.startedAt), to: Date.parse(st.at(-1)!.finishedAt!) };
+      };
+      const hostOf = (j: CaseJob | CaptureJob) => (j.kind === "capture" ? "src" : "tgt");
+      for (const a of jobs) for (const b of jobs) {
+        if (a.id >= b.id || hostOf(a) !== hostOf(b)) continue;
+        const x = span(a.id), y = span(b.id);
+        assert.ok(x.to <= y.from || y.to <= x.from, `${a.id} and ${b.id} overlapped on ${hostOf(a)}`);
+      }
+      for (const j of jobs) assert.equal(r.store.job(j.id)?.state, "done", j.id);
+      assertNothingLeft(r);
     } finally {
       await teardown(r);
     }
