@@ -15,13 +15,14 @@ export function campaignsDir(): string {
 
 export const demoCommand: Command = {
   name: "demo",
-  summary: "Build the guest images and run the demo campaign (campaigns/demo.yaml) on the local libvirt; --full runs campaigns/full.yaml",
-  usage: "[--full] [--output DIR] [--html FILE]",
-  options: { full: { type: "boolean" }, output: { type: "string" }, html: { type: "string" } },
+  summary: "Build the guest images and run the demo campaign (campaigns/demo.yaml) on the local libvirt; --paper runs the paper's experiment (campaigns/paper.yaml), --full every route (campaigns/full.yaml)",
+  usage: "[--paper | --full] [--output DIR] [--html FILE]",
+  options: { full: { type: "boolean" }, paper: { type: "boolean" }, output: { type: "string" }, html: { type: "string" } },
   formats: ["table", "json"],
   async run(ctx) {
-    if (ctx.positionals.length) throw new UserError(`unexpected argument '${ctx.positionals[0]}' (use --full for the paper-sized campaign)`);
-    const file = join(campaignsDir(), ctx.options.full ? "full.yaml" : "demo.yaml");
+    if (ctx.positionals.length) throw new UserError(`unexpected argument '${ctx.positionals[0]}' (use --paper for the paper's experiment, --full for every route)`);
+    if (ctx.options.full && ctx.options.paper) throw new UserError("--paper and --full are two campaigns: give one");
+    const file = join(campaignsDir(), ctx.options.paper ? "paper.yaml" : ctx.options.full ? "full.yaml" : "demo.yaml");
     ctx.err(`tiosa demo: campaign ${file}`);
     const r = await runSession({
       campaignFile: file, ...(typeof ctx.options.output === "string" ? { outputDir: ctx.options.output } : {}),
