@@ -1,3 +1,4 @@
+import { timedAs } from "../util/time-ledger.js";
 import { UserError } from "../errors.js";
 import type { HypervisorDriver, VmState } from "../hypervisor/driver.js";
 
@@ -9,7 +10,8 @@ export interface StopReport {
   seconds: number;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Waiting for the guest to power off is the guest's time, not tiosa's ("wait" in a step's time breakdown). */
+const sleep = (ms: number) => timedAs("wait", "graceful shutdown", () => new Promise((r) => setTimeout(r, ms)));
 
 /**
  * Sequence 2 step 4: the VM must be stopped before it is exported, or its disks are
