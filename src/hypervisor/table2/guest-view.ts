@@ -1,3 +1,4 @@
+import { timedAs } from "../../util/time-ledger.js";
 import { errorMessage } from "../../errors.js";
 import { checkIpv4 } from "../../netns/netns.js";
 import type { QgaTransport } from "../../guest/transports/qga.js";
@@ -29,7 +30,8 @@ export async function waitFor<T>(what: string, timeoutMs: number, probe: () => P
       last = errorMessage(e);
     }
     if (Date.now() > deadline) throw new Error(`${what}: not within ${Math.round(timeoutMs / 1000)} s${last ? ` (last error: ${last})` : ""}`);
-    await new Promise((r) => setTimeout(r, intervalMs));
+    // Polling for the guest or hypervisor to change: their time, not tiosa's.
+    await timedAs("wait", what, () => new Promise((r) => setTimeout(r, intervalMs)));
   }
 }
 
