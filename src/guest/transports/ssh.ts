@@ -118,7 +118,12 @@ export class SshTransport implements GuestTransport {
       const onAbort = () => { client.end(); reject(signal?.reason ?? new Error("aborted")); };
       signal?.addEventListener("abort", onAbort, { once: true });
       client.once("ready", () => { signal?.removeEventListener("abort", onAbort); resolve(); });
-      client.once("error", (e: Error & { level?: string; code?: string }) => {
+      // `on`, not `once`: a server that refuses a key may also reset the connection, and a
+      // second 'error' with no listener would be thrown out of the process; only the first counts.
+      let failed = false;
+      client.on("error", (e: Error & { level?: string; code?: string }) => {
+        if (failed) return;
+        failed = true;
         signal?.removeEventListener("abort", onAbort);
         client.end();
         if (hostKeyProblem) return reject(hostKeyProblem);
