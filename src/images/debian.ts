@@ -54,9 +54,13 @@ function lateFiles(r: DebianRecipe, publicKey: string, uuid: string): Record<str
     "etc/ssh/sshd_config.d/tiosa.conf": "PermitRootLogin prohibit-password\nPasswordAuthentication no\nKbdInteractiveAuthentication no\n",
     "root/.ssh/authorized_keys": publicKey.trim() + "\n",
     "etc/default/grub.d/tiosa.cfg": [
-      "GRUB_TIMEOUT=1",
+      // The menu is not waited on (a test boots the default entry); it still prints "Booting".
+      "GRUB_TIMEOUT=0",
       `GRUB_CMDLINE_LINUX="${r.kernelCmdline}"`,
-      'GRUB_CMDLINE_LINUX_DEFAULT=""',
+      // Debian's installer default: the kernel and the initramfs' progress lines stay off the
+      // console (a 1-vCPU TCG guest pays for each one); their errors (ALERT!, panic,
+      // emergency mode: what boot-failure detection reads) are still printed.
+      'GRUB_CMDLINE_LINUX_DEFAULT="quiet"',
       'GRUB_TERMINAL="console serial"',
       'GRUB_SERIAL_COMMAND="serial --unit=0 --speed=115200"',
       "GRUB_DISABLE_OS_PROBER=true",
@@ -138,8 +142,9 @@ export async function buildDebian(r: DebianRecipe, s: StepRunner, publicKey: str
     });
     const unchroot = await prepareChroot(root, method === "loop" ? { disk, partition: part, uuid, label: "root" } : undefined);
     cleanups.push(unchroot);
-    await s.step("enable services, lock root password", async () => {
+    await s.step("enable services, mask units, lock root password", async () => {
       await chrootRun(root, ["systemctl", "enable", ...r.enable], signal);
+      if (r.mask.length) await chrootRun(root, ["systemctl", "mask", ...r.mask.map((m) => m.unit)], signal);
       await chrootRun(root, ["passwd", "--lock", "root"], signal);
     });
     if (method === "loop") {

@@ -5,7 +5,7 @@ import { createHash } from "node:crypto";
  * JSON, together with BUILDER_VERSION, is hashed into the cache key, so changing either
  * rebuilds the image and nothing else does.
  */
-export const BUILDER_VERSION = "tiosa-images/2";
+export const BUILDER_VERSION = "tiosa-images/3";
 
 export const DEFAULT_MIRROR = "http://deb.debian.org/debian";
 
@@ -56,6 +56,11 @@ export interface DebianRecipe extends RecipeBase {
   nftablesRuleset: string;
   /** systemd units enabled at build time. */
   enable: string[];
+  /**
+   * systemd units masked at build time, each with why a test guest can do without it: only
+   * work that tests nothing and that a 1-vCPU TCG boot pays for in seconds (docs/images.md).
+   */
+  mask: { unit: string; why: string }[];
 }
 
 export interface TinyRecipe extends RecipeBase {
@@ -109,5 +114,7 @@ export function configuredSummary(r: Recipe): Record<string, string> {
     agent: "qemu-guest-agent (started by udev when the virtio-serial port exists)",
     console: r.kernelCmdline,
     services: r.enable.join(", "),
+    ...(r.mask.length ? { masked: r.mask.map((m) => m.unit).join(", ") } : {}),
+    boot: "GRUB menu timeout 0; kernel command line 'quiet' as Debian's installer writes it",
   };
 }

@@ -67,3 +67,17 @@ test("the configured summary says what the network does", () => {
   assert.match(configuredSummary(findRecipe("debian-12")).network ?? "", /any Ethernet NIC/);
   assert.match(configuredSummary(findRecipe("debian-13-static")).network ?? "", /enp1s0/);
 });
+
+test("Debian recipes mask only units they say a test guest does without, and never what the tests exercise", () => {
+  const exercised = /ssh|networkd|networking|nftables|qemu-guest-agent|journald|logind|udev/;
+  for (const r of listRecipes()) {
+    if (r.kind !== "debian") continue;
+    assert.ok(r.mask.some((m) => m.unit === "e2scrub_reap.service"), `${r.name} masks e2scrub_reap`);
+    for (const m of r.mask) {
+      assert.ok(m.why.length > 10, `${r.name}: ${m.unit} says why`);
+      assert.doesNotMatch(m.unit, exercised, `${r.name} must not mask ${m.unit}`);
+      assert.ok(!r.enable.includes(m.unit.replace(/\.service$/, "")), `${r.name} both enables and masks ${m.unit}`);
+    }
+    assert.match(configuredSummary(r).masked ?? "", /e2scrub_reap/, r.name);
+  }
+});

@@ -1,6 +1,6 @@
 import type { DebianRecipe } from "../recipe.js";
 import { CONSOLE_CMDLINE, DEFAULT_MIRROR } from "../recipe.js";
-import { DEBIAN_BASE_PACKAGES, NFTABLES_RULESET } from "./common.js";
+import { DEBIAN_BASE_PACKAGES, DEBIAN_TEST_GUEST_MASKED, NFTABLES_RULESET } from "./common.js";
 
 export const debian12: DebianRecipe = {
   name: "debian-12",
@@ -16,5 +16,6 @@ export const debian12: DebianRecipe = {
   network: { kind: "dhcp-any-ethernet", tool: "systemd-networkd" },
   nftablesRuleset: NFTABLES_RULESET,
   enable: ["ssh", "systemd-networkd", "nftables"],
+  mask: DEBIAN_TEST_GUEST_MASKED,
   kernelCmdline: CONSOLE_CMDLINE,
 };

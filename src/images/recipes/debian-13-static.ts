@@ -1,6 +1,6 @@
 import type { DebianRecipe } from "../recipe.js";
 import { CONSOLE_CMDLINE, DEFAULT_MIRROR } from "../recipe.js";
-import { DEBIAN_BASE_PACKAGES, NFTABLES_RULESET } from "./common.js";
+import { DEBIAN_BASE_PACKAGES, DEBIAN_TEST_GUEST_MASKED, NFTABLES_RULESET } from "./common.js";
 
 export const debian13Static: DebianRecipe = {
   name: "debian-13-static",
@@ -19,5 +19,6 @@ export const debian13Static: DebianRecipe = {
   network: { kind: "static", tool: "ifupdown", interface: "enp1s0", address: "10.0.2.15/24", gateway: "10.0.2.2", dns: ["10.0.2.3"] },
   nftablesRuleset: NFTABLES_RULESET,
   enable: ["ssh", "networking", "nftables"],
+  mask: DEBIAN_TEST_GUEST_MASKED,
   kernelCmdline: CONSOLE_CMDLINE,
 };
