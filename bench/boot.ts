@@ -37,7 +37,7 @@ function watchConsole(read: () => Promise<string>, t0: number): { markers: Recor
   return { markers, stop: () => clearInterval(timer) };
 }
 
-/** One boot on libvirt, in `family`'s hardware; `expectFailure` ends at the console's failure line. */
+/** One boot on libvirt, in `family`'s hardware; a guest that cannot boot ends at its console's failure line (as in a campaign). */
 async function libvirtBoot(image: string, family: string): Promise<Boot> {
   const img = await buildImage(image);
   const driver = await openDriver("qemu:///system");

@@ -10,15 +10,13 @@
  *
  * On a 2-core TCG machine a guest keeps one core busy; two run side by side on two cores.
  */
-import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { mkdtempSync, rmSync } from "node:fs";
+import { cpus, tmpdir } from "node:os";
+import { join } from "node:path";
 import { RunStore } from "../src/campaign/store.js";
 import { campaignTime } from "../src/report/time.js";
+import { REPO_ROOT, runCampaign } from "./support/run-campaign.js";
 
-const ROOT = resolve(fileURLToPath(import.meta.url), "../../..");
 const guest = process.argv[2] ?? "debian-12";
 
 function campaign(concurrency: number, output: string): string {
@@ -38,7 +36,7 @@ pairs:
   - { from: vmware, to: xen }
   - { from: hyperv, to: vmware }
 routes: { use: all, onePerPair: true }
-rules: ${join(ROOT, "campaigns", "emulated-families.rules.yaml")}
+rules: ${join(REPO_ROOT, "campaigns", "emulated-families.rules.yaml")}
 cycles: 1
 concurrency: ${concurrency}
 timeouts: { boot: 600, hypervisorTests: 3600, capture: 600 }
@@ -49,14 +47,8 @@ output: ${output}
 interface Measured { wallSeconds: number; verdicts: Map<string, string>; medianCase: number | null; medianCapture: number | null; exit: number | null }
 
 function runAt(concurrency: number, dir: string): Measured {
-  const file = join(dir, `c${concurrency}.yaml`);
-  writeFileSync(file, campaign(concurrency, join(dir, `runs-c${concurrency}`)));
-  const t0 = Date.now();
-  const r = spawnSync(process.execPath, [join(ROOT, "bin", "tiosa.js"), "run", file, "--format", "json"], { encoding: "utf8", cwd: ROOT, maxBuffer: 64 * 2 ** 20 });
-  const wallSeconds = (Date.now() - t0) / 1000;
-  const m = / in (\S+): \d+ jobs/.exec(r.stderr);
-  if (!m) throw new Error(`tiosa run (concurrency ${concurrency}) failed (exit ${r.status}):\n${r.stderr.slice(-2000)}`);
-  const store = RunStore.open(m[1]!, { readonly: true });
+  const { runDir, exit, wallSeconds } = runCampaign(join(dir, `c${concurrency}.yaml`), campaign(concurrency, join(dir, `runs-c${concurrency}`)));
+  const store = RunStore.open(runDir, { readonly: true });
   try {
     const verdicts = new Map<string, string>();
     const jobs: { kind: "case" | "capture"; steps: ReturnType<RunStore["steps"]> }[] = [];
@@ -68,7 +60,7 @@ function runAt(concurrency: number, dir: string): Measured {
       verdicts.set(job.id, ev ? `${ev.verdict}: ${ev.tests.map((t) => `${t.id}=${t.verdict}`).join(" ")}` : `no evaluation (${store.job(job.id)?.detail ?? "?"})`);
     }
     const c = campaignTime(jobs);
-    return { wallSeconds, verdicts, medianCase: c.medianCaseSeconds, medianCapture: c.medianCaptureSeconds, exit: r.status };
+    return { wallSeconds, verdicts, medianCase: c.medianCaseSeconds, medianCapture: c.medianCaptureSeconds, exit };
   } finally {
     store.close();
   }
@@ -79,7 +71,7 @@ try {
   const one = runAt(1, dir);
   const two = runAt(2, dir);
   const f = (x: number | null) => (x === null ? "-" : `${x.toFixed(0)} s`);
-  console.log(`${guest}, 6 cases + 3 source captures, one cycle, one local libvirt host (${(await import("node:os")).cpus().length} cores):`);
+  console.log(`${guest}, 6 cases + 3 source captures, one cycle, one local libvirt host (${cpus().length} cores):`);
   console.log(`  concurrency 1: ${f(one.wallSeconds)} wall; median case ${f(one.medianCase)}, capture ${f(one.medianCapture)}; exit ${one.exit}`);
   console.log(`  concurrency 2: ${f(two.wallSeconds)} wall; median case ${f(two.medianCase)}, capture ${f(two.medianCapture)}; exit ${two.exit}`);
   console.log(`  speed-up: ${(one.wallSeconds / two.wallSeconds).toFixed(2)}x (target >= 1.5x: ${one.wallSeconds / two.wallSeconds >= 1.5 ? "met" : "NOT met"})`);

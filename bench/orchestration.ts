@@ -10,25 +10,18 @@
  * Without RUN_DIR it runs a small campaign itself (one tiny guest, kvm -> vmware hardware,
  * one cycle) with `tiosa run` and measures that run.
  */
-import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { RunStore } from "../src/campaign/store.js";
 import { campaignTime, describeJobTime, jobTime } from "../src/report/time.js";
 import { tinyKvmToVmwareCampaign } from "../test/support/lab-campaign.js";
-
-const ROOT = resolve(fileURLToPath(import.meta.url), "../../..");
+import { runCampaign } from "./support/run-campaign.js";
 
 function smallRun(): { runDir: string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), "tiosa-bench-orch-"));
-  const file = join(dir, "campaign.yaml");
-  writeFileSync(file, tinyKvmToVmwareCampaign("bench", join(dir, "runs")));
-  const r = spawnSync(process.execPath, [join(ROOT, "bin", "tiosa.js"), "run", file, "--format", "json"], { encoding: "utf8", cwd: ROOT, maxBuffer: 64 * 2 ** 20 });
-  const m = / in (\S+): \d+ jobs/.exec(r.stderr);
-  if (!m) throw new Error(`tiosa run failed (exit ${r.status}):\n${r.stderr.slice(-2000)}`);
-  return { runDir: m[1]!, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+  const { runDir } = runCampaign(join(dir, "campaign.yaml"), tinyKvmToVmwareCampaign("bench", join(dir, "runs")));
+  return { runDir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
 const arg = process.argv[2];
