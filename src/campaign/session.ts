@@ -2,6 +2,9 @@ import { readFileSync, writeFileSync, existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { UserError, errorMessage } from "../errors.js";
 import { buildImage, type BuiltImage } from "../images/index.js";
+import { DEFAULT_BUILD_FAMILY } from "../images/builder.js";
+import { imageKey } from "./steps/common.js";
+import type { Plan } from "./plan.js";
 import { DEFAULT_PROFILE, loadRulesProfile } from "../evaluate/profile.js";
 import { loadCampaign, parseCampaign, type Campaign } from "./spec.js";
 import { planCampaign } from "./plan.js";
@@ -30,17 +33,31 @@ export interface SessionOptions {
 
 export interface SessionResult { store: RunStore; state: "finished" | "aborted"; campaign: Campaign; seconds: number }
 
-async function buildImages(c: Campaign, signal: AbortSignal, err: (t: string) => void): Promise<Map<string, BuiltImage>> {
+/**
+ * Builds each image guest as installed on each family it is captured on (the families of the
+ * plan's capture jobs); a recipe that does not depend on the hardware is one cached image.
+ */
+async function buildImages(c: Campaign, plan: Plan, signal: AbortSignal, err: (t: string) => void): Promise<Map<string, BuiltImage>> {
   const images = new Map<string, BuiltImage>();
+  const familyOfHs = new Map(plan.hypervisors.map((h) => [h.name, h.family]));
+  const said = new Set<string>();
   for (const g of c.guests) {
     if (g.kind !== "image") continue;
-    const t0 = Date.now();
-    const img = await buildImage(g.recipe, {
-      signal,
-      onProgress: (p) => { if (p.phase !== "info" || p.step === "done" || p.step === "cache") err(`images: ${p.image}: ${p.message}`); },
-    });
-    if (!img.cached) err(`images: built ${g.recipe} in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
-    images.set(g.name, img);
+    const families = [...new Set(plan.jobs.flatMap((j) => (j.kind === "capture" && j.guest === g.name ? [familyOfHs.get(j.hs) ?? DEFAULT_BUILD_FAMILY] : [])))];
+    for (const family of families) {
+      const t0 = Date.now();
+      const img = await buildImage(g.recipe, {
+        signal, family,
+        onProgress: (p) => {
+          // One image can serve several families: say so once.
+          if (p.step === "cache" && said.has(p.message)) return;
+          said.add(p.message);
+          if (p.phase !== "info" || p.step === "done" || p.step === "cache") err(`images: ${p.image}: ${p.message}`);
+        },
+      });
+      if (!img.cached) err(`images: built ${g.recipe}${img.metadata.builtFor ? ` for ${family}` : ""} in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+      images.set(imageKey(g.name, family), img);
+    }
   }
   return images;
 }
@@ -72,7 +89,7 @@ export async function runSession(o: SessionOptions): Promise<SessionResult> {
     o.err(`tiosa run: run ${store.id} in ${store.dir}: ${plan.jobs.length} jobs (${plan.cells.length} cells, ${campaign.cycles} cycle(s))`);
   }
   try {
-    const images = await buildImages(campaign, o.signal, o.err);
+    const images = await buildImages(campaign, store.plan(), o.signal, o.err);
     let profile = DEFAULT_PROFILE;
     if (campaign.rulesFile) {
       try { profile = await loadRulesProfile(campaign.rulesFile); } catch (e) { throw e instanceof UserError ? e : new UserError(`rules file '${campaign.rulesFile}': ${errorMessage(e)}`); }

@@ -9,6 +9,9 @@ import { detectDiskMethod, type DiskMethod } from "./disk.js";
 import { ImageBuildError, StepRunner, requireFreeSpace, type BuildProgress } from "./steps.js";
 import { buildDebian } from "./debian.js";
 import { buildTiny, type BuiltDisk } from "./tiny.js";
+import { recipeForFamily } from "./installed-on.js";
+import { getFamily } from "../hypervisor/families/index.js";
+import type { HardwareFamily } from "../hypervisor/families/family.js";
 
 const DISK_FILE = "disk.qcow2";
 const KEY_FILE = "id_ed25519";
@@ -24,6 +27,8 @@ interface ImageMetadata {
   configured: Record<string, string>;
   details: Record<string, string>;
   recipeHash: string;
+  /** The hardware family it was installed on (recipes whose content depends on it), else null. */
+  builtFor: string | null;
   builderVersion: string;
   buildMethod: DiskMethod;
   bootloader: "grub-i386-pc-mbr";
@@ -56,6 +61,20 @@ interface BuildOptions {
   signal?: AbortSignal;
   /** Default imageCacheDir(). */
   cacheDir?: string;
+  /**
+   * The hardware family to install it on (name or family), for recipes whose content depends
+   * on the hardware (src/images/installed-on.ts). Default: kvm.
+   */
+  family?: string | HardwareFamily;
+}
+
+/** The family builds default to: tiosa's images were always installed on kvm hardware. */
+export const DEFAULT_BUILD_FAMILY = "kvm";
+
+/** A recipe (by name or as is) resolved for the family it is installed on. */
+export function resolveRecipe(nameOrRecipe: string | Recipe, family: string | HardwareFamily = DEFAULT_BUILD_FAMILY): Recipe {
+  const recipe = typeof nameOrRecipe === "string" ? findRecipe(nameOrRecipe) : nameOrRecipe;
+  return recipeForFamily(recipe, typeof family === "string" ? getFamily(family) : family);
 }
 
 export function listRecipes(): readonly Recipe[] {
@@ -68,8 +87,13 @@ export function findRecipe(name: string): Recipe {
   return r;
 }
 
+/** Cache entries are `<name>-<hash>`, or `<name>.<family>-<hash>` for an image installed on one family. */
+function entryName(recipe: Recipe): string {
+  return recipe.builtFor ? `${recipe.name}.${recipe.builtFor}` : recipe.name;
+}
+
 export function cachedImageDir(recipe: Recipe, cacheDir = imageCacheDir()): string {
-  return join(cacheDir, imageDirName(recipe.name, recipeHash(recipe)));
+  return join(cacheDir, imageDirName(entryName(recipe), recipeHash(recipe)));
 }
 
 /** The cached image of a recipe, or undefined when it has not been built (with this hash). */
@@ -103,22 +127,24 @@ function spaceNeeded(r: Recipe): number {
  * place at the end, so an interrupted or failed build leaves nothing that looks like an image.
  */
 export async function buildImage(nameOrRecipe: string | Recipe, opts: BuildOptions = {}): Promise<BuiltImage> {
-  const recipe = typeof nameOrRecipe === "string" ? findRecipe(nameOrRecipe) : nameOrRecipe;
+  const recipe = resolveRecipe(nameOrRecipe, opts.family);
+  // What progress lines and errors call it: "debian-12-hostonly.vmware" for a family's build.
+  const label = entryName(recipe);
   const cacheDir = opts.cacheDir ?? imageCacheDir();
   const hash = recipeHash(recipe);
   const hit = await cachedImage(recipe, cacheDir);
   if (hit) {
-    opts.onProgress?.({ image: recipe.name, step: "cache", phase: "info", message: `using cached image ${join(cacheDir, imageDirName(recipe.name, hash))}`, elapsedMs: 0 });
+    opts.onProgress?.({ image: label, step: "cache", phase: "info", message: `using cached image ${cachedImageDir(recipe, cacheDir)}`, elapsedMs: 0 });
     return opts.outDir ? copyOut(hit, opts.outDir) : hit;
   }
   await mkdir(cacheDir, { recursive: true });
   const removed = await removeDeadBuilds(cacheDir);
-  for (const n of removed) opts.onProgress?.({ image: recipe.name, step: "cache", phase: "info", message: `removed the leftovers of an interrupted build: ${n}`, elapsedMs: 0 });
-  await requireFreeSpace(recipe.name, cacheDir, spaceNeeded(recipe));
+  for (const n of removed) opts.onProgress?.({ image: label, step: "cache", phase: "info", message: `removed the leftovers of an interrupted build: ${n}`, elapsedMs: 0 });
+  await requireFreeSpace(label, cacheDir, spaceNeeded(recipe));
   const method = await detectDiskMethod();
-  const workDir = join(cacheDir, buildDirName(recipe.name, hash));
+  const workDir = join(cacheDir, buildDirName(entryName(recipe), hash));
   await mkdir(workDir);
-  const s = new StepRunner(recipe.name, workDir, opts.onProgress, opts.signal);
+  const s = new StepRunner(label, workDir, opts.onProgress, opts.signal);
   s.info("disk method", `building with ${method === "loop" ? "loop devices (losetup at an offset) + chroot" : "libguestfs (file system made in its appliance VM; no loop devices)"}`);
   try {
     await s.step("generate SSH key pair (ed25519)", async () => {
@@ -143,6 +169,7 @@ export async function buildImage(nameOrRecipe: string | Recipe, opts: BuildOptio
       configured: configuredSummary(recipe),
       details: built.details,
       recipeHash: hash,
+      builtFor: recipe.builtFor ?? null,
       builderVersion: BUILDER_VERSION,
       buildMethod: method,
       bootloader: "grub-i386-pc-mbr",
@@ -166,7 +193,7 @@ export async function buildImage(nameOrRecipe: string | Recipe, opts: BuildOptio
       if (code !== "ENOTEMPTY" && code !== "EEXIST") throw e;
       await rm(workDir, { recursive: true, force: true });
     }
-    s.info("done", `image ${recipe.name} ready in ${((Date.now() - s.started) / 1000).toFixed(1)} s: ${join(finalDir, DISK_FILE)}`);
+    s.info("done", `image ${label} ready in ${((Date.now() - s.started) / 1000).toFixed(1)} s: ${join(finalDir, DISK_FILE)}`);
     const img = (await cachedImage(recipe, cacheDir)) ?? imageFromDir(finalDir, metadata, false);
     const fresh = { ...img, cached: false };
     return opts.outDir ? copyOut(fresh, opts.outDir) : fresh;
@@ -174,7 +201,7 @@ export async function buildImage(nameOrRecipe: string | Recipe, opts: BuildOptio
     await releaseDir(workDir);
     await rm(workDir, { recursive: true, force: true });
     if (e instanceof UserError) throw e;
-    if (opts.signal?.aborted) throw new ImageBuildError(recipe.name, "build", `interrupted (${errorMessage(opts.signal.reason)})`);
+    if (opts.signal?.aborted) throw new ImageBuildError(label, "build", `interrupted (${errorMessage(opts.signal.reason)})`);
     throw e;
   }
 }

@@ -1,4 +1,4 @@
-import { mkdir, readdir, readFile, writeFile, chmod, rm } from "node:fs/promises";
+import { mkdir, readdir, readFile, writeFile, chmod, rm, stat } from "node:fs/promises";
 import { randomUUID } from "node:crypto";
 import { join } from "node:path";
 import { runOk } from "../util/exec.js";
@@ -18,10 +18,24 @@ function earlyFiles(r: DebianRecipe): Record<string, string> {
     // the kernel's postinst then builds the initramfs once, already host-only.
     files["etc/initramfs-tools/conf.d/tiosa.conf"] = "# tiosa: " + r.initramfs.reproduces + "\nMODULES=list\n";
     files["usr/share/initramfs-tools/modules.d/tiosa"] = r.initramfs.list.join("\n") + "\n";
+  } else if (r.initramfs.modules === "dep") {
+    throw new Error(`recipe '${r.name}': a host-only initramfs is resolved for a hardware family before the build (recipeForFamily)`);
   } else {
     files["etc/initramfs-tools/conf.d/tiosa.conf"] = `MODULES=${r.initramfs.modules}\n`;
   }
   return files;
+}
+
+/** The first 4 bytes (hex) of an initramfs' compressed main archive, past any uncompressed early cpio. */
+export function compressedPartMagic(buf: Buffer): string {
+  let pos = 0;
+  while (buf.subarray(pos, pos + 6).toString("latin1") === "070701") {
+    const trailer = buf.indexOf("TRAILER!!!", pos, "latin1");
+    if (trailer < 0) break;
+    pos = trailer + "TRAILER!!!".length;
+    while (pos < buf.length && buf[pos] === 0) pos++;
+  }
+  return buf.subarray(pos, pos + 4).toString("hex");
 }
 
 function networkFiles(r: DebianRecipe): Record<string, string> {
@@ -30,6 +44,7 @@ function networkFiles(r: DebianRecipe): Record<string, string> {
     return { "etc/systemd/network/50-tiosa-ethernet.network": "# tiosa: any Ethernet NIC, whatever its name\n[Match]\nType=ether\n\n[Network]\nDHCP=yes\n" };
   }
   if (n.kind === "static" && n.tool === "ifupdown") {
+    if (n.interface === null) throw new Error(`recipe '${r.name}': the NIC name is resolved for a hardware family before the build (recipeForFamily)`);
     return {
       "etc/network/interfaces": [
         "# tiosa: static address bound to the NIC name this guest had on its build hardware",
@@ -167,14 +182,29 @@ export async function buildDebian(r: DebianRecipe, s: StepRunner, publicKey: str
     }
     let osPretty = "";
     let initrdModuleCount = 0;
+    let initrdBytes = 0;
     await s.step(method === "loop" ? "check initramfs, trim free blocks, unmount" : "check initramfs", async () => {
       const initrd = join(root, "boot", `initrd.img-${kernelRelease}`);
-      await readFile(initrd).then(() => undefined);
+      initrdBytes = (await stat(initrd)).size;
+      // mkinitramfs falls back to gzip, silently, when the zstd it is told to use is missing.
+      // trixie's starts with an uncompressed early cpio: the main archive follows its trailer.
+      const head = compressedPartMagic(await readFile(initrd));
+      if (head !== "28b52ffd") throw new Error(`the initramfs is not zstd-compressed (starts with ${head}; is zstd installed in the image?)`);
       const listing = (await chrootRun(root, ["lsinitramfs", `/boot/initrd.img-${kernelRelease}`], signal)).stdout;
       const has = (m: string) => new RegExp(`/${m}\\.ko(\\.[a-z]+)?$`, "m").test(listing);
-      if (!has("virtio_blk")) throw new Error("the initramfs lacks virtio_blk");
-      if (r.initramfs.modules === "list" && (has("ahci") || has("sd_mod"))) throw new Error("the host-only initramfs still has ahci/sd_mod");
-      if (r.initramfs.modules === "most" && !has("ahci")) throw new Error("the MODULES=most initramfs lacks ahci");
+      // Each family's disk driver is in a MODULES=most initramfs; a host-only one has what it
+      // lists and none of the other families' (or it would not be host-only).
+      const familyDrivers = ["virtio_blk", "vmw_pvscsi", "ata_piix", "ahci"];
+      if (r.initramfs.modules === "list") {
+        const list = r.initramfs.list;
+        const missing = list.filter((m) => !has(m));
+        if (missing.length) throw new Error(`the host-only initramfs lacks ${missing.join(", ")}`);
+        const extra = familyDrivers.filter((m) => !list.includes(m) && has(m));
+        if (extra.length) throw new Error(`the host-only initramfs (${list.join(", ")}) also has ${extra.join(", ")}`);
+      } else {
+        const missing = familyDrivers.filter((m) => !has(m));
+        if (missing.length) throw new Error(`the MODULES=most initramfs lacks ${missing.join(", ")}`);
+      }
       initrdModuleCount = listing.split("\n").filter((l) => /\.ko(\.[a-z]+)?$/.test(l)).length;
       osPretty = /^PRETTY_NAME="?([^"\n]*)/m.exec(await readFile(join(root, "etc/os-release"), "utf8"))?.[1] ?? "";
       await rm(join(root, "var/cache/apt/archives"), { recursive: true, force: true }).then(() => mkdir(join(root, "var/cache/apt/archives/partial"), { recursive: true }));
@@ -208,7 +238,7 @@ export async function buildDebian(r: DebianRecipe, s: StepRunner, publicKey: str
       });
     }
     const initrdModules = r.initramfs.modules === "list" ? r.initramfs.list : undefined;
-    return { rawPath: raw, kernelRelease, osPretty, rootUuid: uuid, details: { initramfs: r.initramfs.modules, initramfsModuleCount: String(initrdModuleCount), ...(initrdModules ? { initramfsModules: initrdModules.join(" ") } : {}) } };
+    return { rawPath: raw, kernelRelease, osPretty, rootUuid: uuid, details: { initramfs: r.initramfs.modules, initramfsModuleCount: String(initrdModuleCount), initramfsBytes: String(initrdBytes), ...(initrdModules ? { initramfsModules: initrdModules.join(" ") } : {}) } };
   } finally {
     while (cleanups.length) await cleanups.pop()!().catch(() => undefined);
   }

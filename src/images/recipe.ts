@@ -5,7 +5,7 @@ import { createHash } from "node:crypto";
  * JSON, together with BUILDER_VERSION, is hashed into the cache key, so changing either
  * rebuilds the image and nothing else does.
  */
-export const BUILDER_VERSION = "tiosa-images/3";
+export const BUILDER_VERSION = "tiosa-images/4";
 
 export const DEFAULT_MIRROR = "http://deb.debian.org/debian";
 
@@ -14,7 +14,8 @@ export const CONSOLE_CMDLINE = "console=tty0 console=ttyS0,115200";
 
 type NetworkConfig =
   | { kind: "dhcp-any-ethernet" }
-  | { kind: "static"; interface: string; address: string; gateway: string; dns: string[] };
+  /** `interface: null`: the name the first NIC has on the family the image is built for. */
+  | { kind: "static"; interface: string | null; address: string; gateway: string; dns: string[] };
 
 /**
  * The network a guest needs when its address is written into the image (a static address):
@@ -46,12 +47,21 @@ interface RecipeBase {
   diskSizeMiB: number;
   hostname: string;
   kernelCmdline: string;
+  /**
+   * The hardware family the image was installed on, set by recipeForFamily
+   * (src/images/installed-on.ts) for recipes whose content depends on it; part of the hash.
+   */
+  builtFor?: string;
 }
 
 export interface DebianRecipe extends RecipeBase {
   kind: "debian";
-  /** initramfs-tools MODULES= policy; `list` includes only `initramfsModules`. */
-  initramfs: { modules: "most" } | { modules: "list"; list: string[]; reproduces: string };
+  /**
+   * initramfs-tools MODULES= policy. `most`: drivers for any controller. `dep`: host-only, the
+   * drivers of the hardware it is installed on (resolved per family into `list`, because in a
+   * build chroot MODULES=dep would look at the build host's devices). `list`: only `list`.
+   */
+  initramfs: { modules: "most" } | { modules: "list"; list: string[]; reproduces: string } | { modules: "dep"; reproduces: string };
   network: NetworkConfig & { tool: "systemd-networkd" | "ifupdown" };
   nftablesRuleset: string;
   /** systemd units enabled at build time. */
@@ -100,14 +110,17 @@ export function configuredSummary(r: Recipe): Record<string, string> {
     };
   }
   const net = r.network.kind === "static"
-    ? `static ${r.network.address} gw ${r.network.gateway} on ${r.network.interface} (${r.network.tool}): lost when the NIC name changes`
+    ? `static ${r.network.address} gw ${r.network.gateway} on ${r.network.interface ?? "the first NIC's name on the family it is built for"} (${r.network.tool}): lost when the NIC name changes`
     : `DHCP on any Ethernet NIC, matched by type (${r.network.tool})`;
   return {
+    ...(r.builtFor ? { "installed on": `${r.builtFor} hardware` } : {}),
     bootloader: "GRUB i386-pc on MBR",
     root: "ext4 LABEL=root, found by UUID on the kernel command line, LABEL=root in fstab",
     initramfs: r.initramfs.modules === "most"
       ? "MODULES=most (drivers for any controller)"
-      : `MODULES=list: ${r.initramfs.list.join(", ")} (${r.initramfs.reproduces})`,
+      : r.initramfs.modules === "dep"
+        ? `host-only (${r.initramfs.reproduces}): the disk drivers of the family it is built for`
+        : `MODULES=list: ${r.initramfs.list.join(", ")} (${r.initramfs.reproduces})`,
     network: net,
     firewall: "nftables: accept established, loopback, icmp, tcp/22; drop other input",
     ssh: "openssh-server, root by key only; host keys generated at build time (test images)",
@@ -115,6 +128,6 @@ export function configuredSummary(r: Recipe): Record<string, string> {
     console: r.kernelCmdline,
     services: r.enable.join(", "),
     ...(r.mask.length ? { masked: r.mask.map((m) => m.unit).join(", ") } : {}),
-    boot: "GRUB menu timeout 0; kernel command line 'quiet' as Debian's installer writes it",
+    boot: "GRUB menu timeout 0; kernel command line 'quiet' as Debian's installer writes it; initramfs compressed with zstd, Debian's default (zstd installed)",
   };
 }

@@ -10,7 +10,7 @@ import { planCampaign, type CaseJob, type CaptureJob } from "../../src/campaign/
 import { planRoutes } from "../../src/campaign/routes.js";
 import { RunStore } from "../../src/campaign/store.js";
 import { executeRun, recoverRun, LIBVIRT_RUN, WORK, WORK_DIR } from "../../src/campaign/runner.js";
-import { jobMarker } from "../../src/campaign/steps/common.js";
+import { imageKey, jobMarker } from "../../src/campaign/steps/common.js";
 import { vmShortName } from "../../src/campaign/steps/capture.js";
 import { getFamily } from "../../src/hypervisor/families/index.js";
 import { DEFAULT_PROFILE } from "../../src/evaluate/profile.js";
@@ -77,7 +77,7 @@ async function setup(name: string, o: { guests?: string[]; slots?: number; concu
   return {
     src: fakeHost(`fake:///${name}-src`), tgt: fakeHost(`fake:///${name}-tgt`), store, capture, kase, logs,
     run: (signal = new AbortController().signal) => executeRun({
-      campaign, plan, store, images: new Map(guests.map((g) => [g, image])), profile: DEFAULT_PROFILE, signal,
+      campaign, plan, store, images: new Map(guests.map((g) => [imageKey(g, "kvm"), image])), profile: DEFAULT_PROFILE, signal,
       log: (m) => logs.push(m), changed: () => undefined, concurrency: o.concurrency ?? 1,
     }),
   };

@@ -50,15 +50,17 @@ test("VM short names fit libvirt's and the driver's rules", () => {
   assert.match(vmShortName("tgt", "A_very.long-Guest_name_that_goes_on_and_on"), /^[a-z0-9][a-z0-9-]{0,30}$/);
 });
 
-test("a static-address guest is reached at the address in its image and needs its subnet; a DHCP guest asks the hypervisor", () => {
+test("a static-address guest is reached at the address in its image and needs its subnet; a DHCP guest asks the hypervisor; the key is that of the image installed on the source family", () => {
   const campaign = parseCampaign([
     "name: t", "hypervisors:", "  - { name: kvm, uri: 'test:///default', family: kvm }", "  - { name: vmware, uri: 'test:///default', family: vmware }",
     "guests:", "  - { name: static, image: debian-13-static }", "  - { name: dhcp, image: debian-12 }", "cycles: 1", "",
   ].join("\n"), "/x/c.yaml");
   assert.deepEqual(fixedNetworkOf(campaign, "static"), { address: "10.0.2.15", prefix: 24, gateway: "10.0.2.2", dns: ["10.0.2.3"] });
   assert.equal(fixedNetworkOf(campaign, "dhcp"), null);
-  const image = { user: "root", sshPrivateKeyPath: "/k" } as BuiltImage;
-  const rc = { campaign, images: new Map([["static", image], ["dhcp", image]]) } as unknown as RunContext;
-  assert.deepEqual(guestAccess(rc, campaign.guests[0]!), { user: "root", identityFile: "/k", host: "10.0.2.15" });
-  assert.deepEqual(guestAccess(rc, campaign.guests[1]!), { user: "root", identityFile: "/k" });
+  const image = (key: string) => ({ user: "root", sshPrivateKeyPath: key }) as BuiltImage;
+  const rc = { campaign, images: new Map([["static@kvm", image("/k")], ["static@vmware", image("/kv")], ["dhcp@kvm", image("/k")]]) } as unknown as RunContext;
+  assert.deepEqual(guestAccess(rc, campaign.guests[0]!, "kvm"), { user: "root", identityFile: "/k", host: "10.0.2.15" });
+  assert.deepEqual(guestAccess(rc, campaign.guests[0]!, "vmware"), { user: "root", identityFile: "/kv", host: "10.0.2.15" });
+  assert.deepEqual(guestAccess(rc, campaign.guests[1]!, "kvm"), { user: "root", identityFile: "/k" });
+  assert.throws(() => guestAccess(rc, campaign.guests[1]!, "xen"), /dhcp.*xen.*not built/);
 });

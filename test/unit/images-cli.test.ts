@@ -29,20 +29,26 @@ test("an unknown images subcommand is bad input", async () => {
   assert.match(r.err, /expected 'list' or 'build NAME'/);
 });
 
-test("images list --format json lists every recipe with its hash and cache state", async () => {
+test("images list --format json lists every recipe (per family where it depends on the hardware) with its hash and cache state", async () => {
   const saved = process.env.XDG_CACHE_HOME;
   const dir = await mkdtemp(join(tmpdir(), "tiosa-test-xdg-"));
   process.env.XDG_CACHE_HOME = dir;
   try {
     const r = await cli(["images", "list", "--format", "json"]);
     assert.equal(r.code, 0, r.err);
-    const rows = JSON.parse(r.out) as { name: string; cached: boolean; recipeHash: string; cacheDir: string }[];
-    assert.deepEqual(rows.map((x) => x.name).sort(), ["debian-12", "debian-12-hostonly", "debian-13-static", "tiny"]);
+    const rows = JSON.parse(r.out) as { name: string; builtFor: string | null; cached: boolean; recipeHash: string; cacheDir: string }[];
+    assert.deepEqual([...new Set(rows.map((x) => x.name))].sort(), ["debian-12", "debian-12-hostonly", "debian-13-static", "tiny"]);
+    const families = ["hyperv", "kvm", "vmware", "xen"];
+    for (const name of ["debian-12-hostonly", "debian-13-static"]) {
+      assert.deepEqual(rows.filter((x) => x.name === name).map((x) => x.builtFor).sort(), families, name);
+    }
+    for (const name of ["debian-12", "tiny"]) assert.deepEqual(rows.filter((x) => x.name === name).map((x) => x.builtFor), [null], name);
     for (const row of rows) {
       assert.equal(row.cached, false);
       assert.match(row.recipeHash, /^[0-9a-f]{16}$/);
-      assert.equal(row.cacheDir, join(dir, "tiosa", "images", `${row.name}-${row.recipeHash}`));
+      assert.equal(row.cacheDir, join(dir, "tiosa", "images", `${row.builtFor ? `${row.name}.${row.builtFor}` : row.name}-${row.recipeHash}`));
     }
+    assert.equal(new Set(rows.map((x) => x.recipeHash)).size, rows.length, "every row is its own image");
   } finally {
     if (saved === undefined) delete process.env.XDG_CACHE_HOME;
     else process.env.XDG_CACHE_HOME = saved;

@@ -2,6 +2,10 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { listRecipes, findRecipe, recipeHash, configuredSummary, BUILDER_VERSION, type Recipe, type DebianRecipe } from "../../src/images/index.js";
 import { UserError } from "../../src/errors.js";
+import { resolveRecipe, cachedImageDir } from "../../src/images/builder.js";
+import { compressedPartMagic } from "../../src/images/debian.js";
+import { dependsOnFamily, diskDriversOf, firstNicNameOf, recipeForFamily } from "../../src/images/installed-on.js";
+import { BUILTIN_FAMILIES, getFamily, HardwareFamily } from "../../src/hypervisor/families/index.js";
 
 test("the four recipes of the issue are listed, each once", () => {
   const names = listRecipes().map((r) => r.name);
@@ -42,17 +46,75 @@ test("the host-only recipe differs from debian-12 only where the issue says", ()
   assert.equal(b.kind, "debian");
   if (a.kind !== "debian" || b.kind !== "debian") return;
   assert.equal(a.initramfs.modules, "most");
-  assert.equal(b.initramfs.modules, "list");
+  assert.equal(b.initramfs.modules, "dep");
   assert.deepEqual(b.packages, a.packages);
   assert.deepEqual(b.network, a.network);
-  if (b.initramfs.modules === "list") assert.ok(b.initramfs.list.includes("virtio_blk") && !b.initramfs.list.includes("ahci"));
 });
 
-test("debian-13-static binds a static address in QEMU user-net's subnet to enp1s0 (the name KVM on q35 gives its NIC)", () => {
+test("a host-only initramfs installed on each family holds that family's disk driver and no other family's", () => {
+  const want: Record<string, string[]> = {
+    kvm: ["virtio_pci", "virtio_blk", "ext4"],
+    vmware: ["vmw_pvscsi", "sd_mod", "ext4"],
+    hyperv: ["ata_piix", "sd_mod", "ext4"],
+    xen: ["ata_piix", "sd_mod", "ext4"],
+  };
+  for (const f of BUILTIN_FAMILIES) {
+    const r = resolveRecipe("debian-12-hostonly", f.name);
+    if (r.kind !== "debian" || r.initramfs.modules !== "list") return assert.fail(`${f.name}: not resolved to a list`);
+    assert.deepEqual(r.initramfs.list, want[f.name], f.name);
+    assert.equal(r.builtFor, f.name);
+    assert.match(r.initramfs.reproduces, new RegExp(`installed on ${f.name} hardware`));
+  }
+});
+
+test("a static address bound to the first NIC takes the name that NIC has on the family it is installed on", () => {
+  const names = Object.fromEntries(BUILTIN_FAMILIES.map((f) => {
+    const r = resolveRecipe("debian-13-static", f.name);
+    return [f.name, r.kind === "debian" && r.network.kind === "static" ? r.network.interface : null];
+  }));
+  assert.deepEqual(names, { kvm: "enp1s0", vmware: "ens3", hyperv: "ens3", xen: "ens3" });
+  assert.match(configuredSummary(resolveRecipe("debian-13-static", "vmware")).network ?? "", /on ens3 /);
+  assert.match(configuredSummary(resolveRecipe("debian-13-static", "vmware"))["installed on"] ?? "", /vmware/);
+});
+
+test("recipes that depend on the hardware get one hash and cache entry per family; the others one for all", () => {
+  for (const name of ["debian-12-hostonly", "debian-13-static"]) {
+    assert.ok(dependsOnFamily(findRecipe(name)), name);
+    const hashes = BUILTIN_FAMILIES.map((f) => recipeHash(resolveRecipe(name, f.name)));
+    assert.equal(new Set(hashes).size, 4, `${name}: one hash per family`);
+    assert.match(cachedImageDir(resolveRecipe(name, "vmware"), "/c"), new RegExp(`^/c/${name}\\.vmware-[0-9a-f]{16}$`));
+  }
+  for (const name of ["debian-12", "tiny"]) {
+    assert.ok(!dependsOnFamily(findRecipe(name)), name);
+    const hashes = BUILTIN_FAMILIES.map((f) => recipeHash(resolveRecipe(name, f.name)));
+    assert.equal(new Set(hashes).size, 1, `${name}: the same image on every family`);
+    assert.equal(resolveRecipe(name, "xen"), findRecipe(name));
+  }
+  // Without a family, images are installed on kvm, as they always were.
+  assert.equal(recipeHash(resolveRecipe("debian-12-hostonly")), recipeHash(resolveRecipe("debian-12-hostonly", "kvm")));
+});
+
+test("a user's family gets its drivers and NIC name from its hardware, or says which it needs", () => {
+  const base = { description: "d", standsFor: "s", video: { model: "vga" } };
+  const lsi = HardwareFamily.parse({ ...base, name: "lsi", machine: "pc", disk: { bus: "scsi", controller: "lsilogic", format: "vmdk", targetPrefix: "sd" }, nic: { model: "e1000" } });
+  assert.deepEqual(diskDriversOf(lsi), ["mptspi", "sd_mod"]);
+  assert.equal(firstNicNameOf(lsi), "ens3");
+  const sata = HardwareFamily.parse({ ...base, name: "sata", machine: "q35", disk: { bus: "sata", format: "qcow2", targetPrefix: "sd" }, nic: { model: "e1000e", guestName: "enp2s0" } });
+  assert.deepEqual(diskDriversOf(sata), ["ahci", "sd_mod"]);
+  assert.equal(firstNicNameOf(sata), "enp2s0");
+  const odd = HardwareFamily.parse({ ...base, name: "odd", machine: "pc", disk: { bus: "scsi", controller: "ncr53c90", format: "raw", targetPrefix: "sd" }, nic: { model: "e1000" } });
+  assert.throws(() => diskDriversOf(odd), (e: unknown) => e instanceof UserError && /odd/.test(e.message) && /ncr53c90/.test(e.message) && /disk\.drivers/.test(e.message));
+  const given = HardwareFamily.parse({ ...base, name: "given", machine: "pc", disk: { bus: "scsi", controller: "ncr53c90", format: "raw", targetPrefix: "sd", drivers: ["esp_scsi", "sd_mod"] }, nic: { model: "e1000" } });
+  const r = recipeForFamily(findRecipe("debian-12-hostonly"), given);
+  assert.ok(r.kind === "debian" && r.initramfs.modules === "list" && r.initramfs.list.join() === "esp_scsi,sd_mod,ext4");
+  assert.equal(getFamily("vmware").nic.guestName, undefined, "built-in families derive the name");
+});
+
+test("debian-13-static binds a static address in QEMU user-net's subnet to the first NIC's name", () => {
   const r = findRecipe("debian-13-static");
   assert.equal(r.kind === "debian" && r.os.codename, "trixie");
   if (r.kind !== "debian" || r.network.kind !== "static") return assert.fail("not a static debian recipe");
-  assert.equal(r.network.interface, "enp1s0");
+  assert.equal(r.network.interface, null);
   assert.equal(r.network.address, "10.0.2.15/24");
   assert.equal(r.network.gateway, "10.0.2.2");
 });
@@ -65,7 +127,8 @@ test("every Debian recipe puts the serial console last so /dev/console is ttyS0"
 
 test("the configured summary says what the network does", () => {
   assert.match(configuredSummary(findRecipe("debian-12")).network ?? "", /any Ethernet NIC/);
-  assert.match(configuredSummary(findRecipe("debian-13-static")).network ?? "", /enp1s0/);
+  assert.match(configuredSummary(findRecipe("debian-13-static")).network ?? "", /first NIC's name/);
+  assert.match(configuredSummary(resolveRecipe("debian-13-static", "kvm")).network ?? "", /enp1s0/);
 });
 
 test("Debian recipes mask only units they say a test guest does without, and never what the tests exercise", () => {
@@ -80,4 +143,13 @@ test("Debian recipes mask only units they say a test guest does without, and nev
     }
     assert.match(configuredSummary(r).masked ?? "", /e2scrub_reap/, r.name);
   }
+});
+
+test("the initramfs compression check looks past an uncompressed early cpio (trixie's) to the main archive", () => {
+  const zstd = Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 1, 2]);
+  assert.equal(compressedPartMagic(zstd), "28b52ffd");
+  const early = Buffer.concat([Buffer.from("070701" + "0".repeat(104) + "TRAILER!!!", "latin1"), Buffer.alloc(7), zstd]);
+  assert.equal(compressedPartMagic(early), "28b52ffd");
+  const gzipAfterEarly = Buffer.concat([Buffer.from("070701xTRAILER!!!", "latin1"), Buffer.alloc(3), Buffer.from([0x1f, 0x8b, 8, 0])]);
+  assert.equal(compressedPartMagic(gzipAfterEarly), "1f8b0800");
 });

@@ -6,7 +6,7 @@ import type { HypervisorDriver } from "../../hypervisor/driver.js";
 import { GuestProbeError, captureSnapshot } from "../../capture/snapshot.js";
 import type { Snapshot } from "../../snapshot/schema.js";
 import type { CaptureJob } from "../plan.js";
-import { guestOf, hypervisorsOf, observeGuest, StepFailed, type RunContext } from "./common.js";
+import { guestOf, hypervisorsOf, imageOf, observeGuest, StepFailed, type RunContext } from "./common.js";
 import { guestAccess, probeTransport, testContext } from "./guest-access.js";
 import { runHypervisorSet, type HypervisorSet } from "./hypervisor-set.js";
 import { runStep, skipRest } from "./step.js";
@@ -21,12 +21,13 @@ export const SOURCE_TERMINATE_NOTE = "not run on the source hypervisor: the VM i
 
 /**
  * Defines the source VM of an image guest on its HS, in the HS family's hardware, from the
- * guest's image (the driver copies the image into the job's pool): nothing is started.
+ * guest's image as installed on that family (the driver copies it into the job's pool, in the
+ * family's disk format): nothing is started.
  */
 export async function defineSourceVm(rc: RunContext, driver: HypervisorDriver, guest: string, hsFamily: string, signal: AbortSignal): Promise<string> {
   const g = guestOf(rc, guest);
   if (g.kind === "vm") return g.vm;
-  const img = rc.images.get(guest)!;
+  const img = imageOf(rc, guest, hsFamily);
   const h = await driver.defineVm({
     name: vmShortName("src", guest), family: getFamily(hsFamily), disks: [{ path: img.diskPath, format: img.format }],
     memoryMiB: GUEST_MEMORY_BYTES / 2 ** 20, vcpus: 1,
@@ -42,7 +43,7 @@ export async function defineSourceVm(rc: RunContext, driver: HypervisorDriver, g
 export async function runCapture(rc: RunContext, job: CaptureJob, driver: HypervisorDriver, workDir: string): Promise<string | null> {
   const hs = hypervisorsOf(rc, job).source;
   const g = guestOf(rc, job.guest);
-  const access = guestAccess(rc, g);
+  const access = guestAccess(rc, g, hs.family);
   const evidenceDir = join(workDir, "evidence");
   await mkdir(evidenceDir, { recursive: true });
   let vm = "";

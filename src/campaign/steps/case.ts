@@ -35,7 +35,7 @@ export async function runCase(rc: RunContext, job: CaseJob, o: { source: Hypervi
   const { source: hs, target } = hypervisorsOf(rc, job);
   const hut = target!;
   const g = guestOf(rc, job.guest);
-  const access = guestAccess(rc, g);
+  const access = guestAccess(rc, g, hs.family);
   const route = routeOf(job, hs, hut);
   const last = route.steps.length - 1;
   const evidenceDir = join(o.workDir, "evidence");

@@ -18,7 +18,7 @@ export interface RunContext {
   campaign: Campaign;
   plan: Plan;
   store: RunStore;
-  /** Built images by guest name (image guests only). */
+  /** Built images by `imageKey(guest, family)`: each image guest as installed on each HS family. */
   images: Map<string, BuiltImage>;
   /** The campaign's rules (the paper's when it names none). */
   profile: RulesProfile;
@@ -27,6 +27,16 @@ export interface RunContext {
   log: (message: string) => void;
   /** Called after every step start and end, for the live view. */
   changed: () => void;
+}
+
+/** Key of `RunContext.images`: an image guest as installed on one hardware family. */
+export const imageKey = (guest: string, family: string) => `${guest}@${family}`;
+
+/** The image of guest `guest` installed on `family` (the source family of its jobs). */
+export function imageOf(rc: Pick<RunContext, "images">, guest: string, family: string): BuiltImage {
+  const img = rc.images.get(imageKey(guest, family));
+  if (!img) throw new Error(`image of guest '${guest}' for family '${family}' was not built`);
+  return img;
 }
 
 /** The campaign's definition of a job's guest. */

@@ -9,7 +9,7 @@ import { SshTransport } from "../../guest/transports/ssh.js";
 import { findRecipe } from "../../images/builder.js";
 import { fixedGuestNetwork, type FixedGuestNetwork } from "../../images/recipe.js";
 import type { Campaign, CampaignGuest } from "../spec.js";
-import type { RunContext } from "./common.js";
+import { imageOf, type RunContext } from "./common.js";
 
 /**
  * The subnet an image guest's static address needs (its VMs join a network of exactly that
@@ -21,13 +21,13 @@ export function fixedNetworkOf(c: Campaign, guest: string): FixedGuestNetwork | 
 }
 
 /**
- * How the runner reaches a campaign guest over SSH (image guests: the image's own key, and
- * the image's own address when it has a static one: that guest has no DHCP lease to ask for).
+ * How the runner reaches a campaign guest over SSH (image guests: the key of the image
+ * installed on `sourceFamily`, the family the guest was captured on and moved from, and the
+ * image's own address when it has a static one: that guest has no DHCP lease to ask for).
  */
-export function guestAccess(rc: RunContext, g: CampaignGuest): GuestAccess {
+export function guestAccess(rc: RunContext, g: CampaignGuest, sourceFamily: string): GuestAccess {
   if (g.kind === "image") {
-    const img = rc.images.get(g.name);
-    if (!img) throw new Error(`image of guest '${g.name}' was not built`);
+    const img = imageOf(rc, g.name, sourceFamily);
     const fixed = fixedNetworkOf(rc.campaign, g.name);
     return { user: img.user, identityFile: img.sshPrivateKeyPath, ...(fixed ? { host: fixed.address } : {}) };
   }

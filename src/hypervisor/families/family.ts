@@ -23,8 +23,22 @@ export const HardwareFamily = z.object({
     formatOptions: z.array(z.string()).default([]),
     /** Guest target name prefix libvirt uses for this bus. */
     targetPrefix: z.enum(["vd", "sd", "hd"]),
+    /**
+     * Linux kernel modules a guest needs to find its root disk behind this controller (what a
+     * host-only initramfs built on this hardware holds). Derived from bus and controller when
+     * left out (src/images/installed-on.ts); give it for a controller tiosa does not know.
+     */
+    drivers: z.array(z.string().regex(/^[A-Za-z0-9_-]+$/)).optional(),
   }),
-  nic: z.object({ model: z.string().min(1) }),
+  nic: z.object({
+    model: z.string().min(1),
+    /**
+     * The name Debian's udev gives the first NIC where libvirt places it on this hardware
+     * (predictable names: `enp1s0` behind q35's first PCIe root port, `ens3` in i440fx slot 3).
+     * Derived from the machine type when left out.
+     */
+    guestName: z.string().regex(/^[a-z][a-z0-9]{1,14}$/).optional(),
+  }),
   video: z.object({ model: z.string().min(1) }),
   /** Hyper-V enlightenments (libvirt <features><hyperv> element names) to turn on. */
   hyperv: z.array(z.string()).default([]),

@@ -5,8 +5,8 @@ import { DEBIAN_BASE_PACKAGES, DEBIAN_TEST_GUEST_MASKED, NFTABLES_RULESET } from
 export const debian13Static: DebianRecipe = {
   name: "debian-13-static",
   kind: "debian",
-  description: "Debian 13 (trixie), GRUB, sshd, guest agent, nftables, static IPv4 on enp1s0 (ifupdown)",
-  portabilityTrait: "static address bound to the name KVM gives its NIC (enp1s0: q35, virtio-net behind a PCIe root port): loses its network when the NIC model or slot changes",
+  description: "Debian 13 (trixie), GRUB, sshd, guest agent, nftables, static IPv4 on the NIC name it is installed with (ifupdown)",
+  portabilityTrait: "static address bound to the name its own hypervisor gives the NIC (enp1s0 on kvm's q35, ens3 in i440fx slot 3): loses its network when the NIC's name changes",
   os: { id: "debian", version: "13", codename: "trixie" },
   mirror: DEFAULT_MIRROR,
   packages: [...DEBIAN_BASE_PACKAGES, "ifupdown"],
@@ -16,7 +16,7 @@ export const debian13Static: DebianRecipe = {
   // The subnet of QEMU's user-mode networking (gateway 10.0.2.2, DNS 10.0.2.3), so that
   // `tiosa images boot` reaches it as is; on libvirt, a campaign gives this guest a network
   // of exactly this subnet (src/images/recipe.ts fixedGuestNetwork).
-  network: { kind: "static", tool: "ifupdown", interface: "enp1s0", address: "10.0.2.15/24", gateway: "10.0.2.2", dns: ["10.0.2.3"] },
+  network: { kind: "static", tool: "ifupdown", interface: null, address: "10.0.2.15/24", gateway: "10.0.2.2", dns: ["10.0.2.3"] },
   nftablesRuleset: NFTABLES_RULESET,
   enable: ["ssh", "networking", "nftables"],
   mask: DEBIAN_TEST_GUEST_MASKED,
