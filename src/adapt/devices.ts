@@ -98,7 +98,8 @@ export interface TargetHardware {
   nic: DeviceModel;
 }
 
-function diskModelOf(f: HardwareFamily): string {
+/** The family's disk controller, as a model of DEVICE_MODELS (virtio-blk, pvscsi, piix-ide...). */
+export function diskModelOf(f: HardwareFamily): string {
   const bus = f.disk.bus;
   if (bus === "virtio") return "virtio-blk";
   if (bus === "ide") return "piix-ide";

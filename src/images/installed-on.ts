@@ -1,5 +1,6 @@
 import { UserError } from "../errors.js";
 import type { HardwareFamily } from "../hypervisor/families/family.js";
+import { diskModelOf } from "../adapt/devices.js";
 import type { DebianRecipe, Recipe } from "./recipe.js";
 
 /**
@@ -10,41 +11,39 @@ import type { DebianRecipe, Recipe } from "./recipe.js";
  * a recipe without them (MODULES=most, DHCP on any NIC) is the same image on every family.
  */
 
-/** libvirt SCSI controller model -> the Linux driver behind it. */
-const SCSI_CONTROLLER_DRIVERS: Record<string, string[]> = {
-  vmpvscsi: ["vmw_pvscsi"],
-  lsilogic: ["mptspi"],
-  lsisas1068: ["mptsas"],
-  "virtio-scsi": ["virtio_pci", "virtio_scsi"],
-  megasas: ["megaraid_sas"],
-  buslogic: ["BusLogic"],
-  "am53c974": ["am53c974"],
-  "dc390": ["am53c974"],
+/**
+ * The modules a host-only initramfs (initramfs-tools MODULES=dep, dracut hostonly) picks for a
+ * root disk behind each disk controller of adapt's device table: the controller's driver and
+ * the disk driver (sd_mod for every SCSI-like disk, libata's IDE/SATA included). Their own
+ * dependencies (libata, scsi_mod, virtio) come in through modprobe when the initramfs is made.
+ * QEMU's `lsilogic` is an LSI 53C895A, which sym53c8xx drives (not VMware's LSI Logic, mptspi).
+ */
+const HOST_ONLY_DISK_MODULES: Record<string, string[]> = {
+  "virtio-blk": ["virtio_pci", "virtio_blk"],
+  "virtio-scsi": ["virtio_pci", "virtio_scsi", "sd_mod"],
+  pvscsi: ["vmw_pvscsi", "sd_mod"],
+  lsi: ["sym53c8xx", "sd_mod"],
+  "piix-ide": ["ata_piix", "sd_mod"],
+  ahci: ["ahci", "sd_mod"],
 };
 
 /**
- * The modules a host-only initramfs (initramfs-tools MODULES=dep, dracut hostonly) picks for a
- * root disk on this family: the controller's driver and the disk driver (sd_mod for every
- * SCSI-like disk, libata's IDE/SATA included). Their own dependencies (libata, scsi_mod,
- * virtio) come in through modprobe when the initramfs is made, as with MODULES=dep.
+ * The disk drivers a guest installed on family `f` keeps in a host-only initramfs: the
+ * family file's `disk.drivers`, else those of its disk controller as adapt's device table
+ * (src/adapt/devices.ts) identifies it from the family's bus and controller.
  */
 export function diskDriversOf(f: HardwareFamily): string[] {
   if (f.disk.drivers?.length) return [...f.disk.drivers];
-  switch (f.disk.bus) {
-    case "virtio": return ["virtio_pci", "virtio_blk"];
-    case "sata": return ["ahci", "sd_mod"];
-    // libvirt puts an IDE disk of a q35 machine on its AHCI controller; i440fx has PIIX IDE.
-    case "ide": return f.machine === "q35" ? ["ahci", "sd_mod"] : ["ata_piix", "sd_mod"];
-    case "scsi": {
-      // libvirt's default SCSI controller on x86 is lsilogic.
-      const controller = f.disk.controller ?? "lsilogic";
-      const drivers = SCSI_CONTROLLER_DRIVERS[controller];
-      if (!drivers) {
-        throw new UserError(`hardware family '${f.name}': tiosa does not know the Linux driver of SCSI controller '${controller}'; give it as disk.drivers in the family file (e.g. ["mptspi", "sd_mod"])`);
-      }
-      return [...drivers, "sd_mod"];
-    }
+  let model: string;
+  try {
+    model = diskModelOf(f);
+  } catch (e) {
+    if (!(e instanceof UserError)) throw e;
+    throw new UserError(`${e.message}; or give the Linux drivers it needs as disk.drivers in the family file (e.g. ["mptspi", "sd_mod"])`);
   }
+  const modules = HOST_ONLY_DISK_MODULES[model];
+  if (!modules) throw new Error(`no host-only module list for disk controller model '${model}'`);
+  return [...modules];
 }
 
 /**
