@@ -132,7 +132,7 @@ async function waitForAnswer(o: WaitForGuestOptions): Promise<WaitResult> {
     else if (watch && /^running/.test(reason)) {
       agent = await o.driver.agentPing(o.vm, o.signal).catch(() => false);
       const activity = o.driver.activity ? await o.driver.activity(o.vm, o.signal).catch(() => null) : null;
-      const v = watch.observe({ atMs: Date.now(), consoleBytes: consoleRead === null ? null : Buffer.byteLength(consoleRead, "latin1"), agentAnswered: agent, activity });
+      const v = watch.observe({ atMs: Date.now(), consoleBytes: consoleRead === null ? null : Buffer.byteLength(consoleRead, "utf8"), agentAnswered: agent, activity });
       if (v.stalled) stall = v.reason;
     }
     if (stall && onStall) {

@@ -11,15 +11,26 @@ import type { StepRunner } from "./steps.js";
 import type { BuiltDisk } from "./tiny.js";
 
 /** Files that must be in place before packages are installed (read by their postinst). */
-function earlyFiles(r: DebianRecipe): Record<string, string> {
+export function earlyFiles(r: DebianRecipe): Record<string, string> {
   const files: Record<string, string> = {};
+  if (r.initramfs.modules === "dep") {
+    throw new Error(`recipe '${r.name}': a host-only initramfs is resolved for a hardware family before the build (recipeForFamily)`);
+  }
+  if (r.initramfsTool === "dracut") {
+    // dracut.conf.d is read when the kernel's postinst runs dracut. In a build chroot dracut's
+    // own host-only detection would see the build machine's devices, so the drivers the
+    // installed-on family needs are given as `drivers=`, which dracut takes as the exclusive
+    // list; the root device comes from the kernel command line (root=UUID=), not from the host.
+    files["etc/dracut.conf.d/10-tiosa.conf"] = r.initramfs.modules === "list"
+      ? `# tiosa: ${r.initramfs.reproduces}\nhostonly="yes"\nhostonly_cmdline="no"\ndrivers=" ${r.initramfs.list.join(" ")} "\ncompress="zstd"\n`
+      : `hostonly="no"\ncompress="zstd"\n`;
+    return files;
+  }
   if (r.initramfs.modules === "list") {
     // conf.d and modules.d are not dpkg conffiles, so writing them first causes no prompt;
     // the kernel's postinst then builds the initramfs once, already host-only.
     files["etc/initramfs-tools/conf.d/tiosa.conf"] = "# tiosa: " + r.initramfs.reproduces + "\nMODULES=list\n";
     files["usr/share/initramfs-tools/modules.d/tiosa"] = r.initramfs.list.join("\n") + "\n";
-  } else if (r.initramfs.modules === "dep") {
-    throw new Error(`recipe '${r.name}': a host-only initramfs is resolved for a hardware family before the build (recipeForFamily)`);
   } else {
     files["etc/initramfs-tools/conf.d/tiosa.conf"] = `MODULES=${r.initramfs.modules}\n`;
   }
@@ -38,8 +49,101 @@ export function compressedPartMagic(buf: Buffer): string {
   return buf.subarray(pos, pos + 4).toString("hex");
 }
 
+/** The unit that runs the first-boot network script once, before the network service starts. */
+const FIRSTBOOT_NET_UNIT = `[Unit]
+Description=tiosa: bind the network configuration to the MAC address of this first boot's NIC (as the installer does)
+DefaultDependencies=no
+After=local-fs.target systemd-udev-trigger.service
+Before=network-pre.target NetworkManager.service systemd-networkd.service
+Wants=network-pre.target
+ConditionPathExists=!/etc/tiosa-install-network
+
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+ExecStart=/usr/local/sbin/tiosa-firstboot-net
+
+[Install]
+WantedBy=multi-user.target
+`;
+
+/**
+ * The installer's network step, run at the first boot on the hypervisor the guest is
+ * installed on: it finds the first Ethernet NIC and writes a DHCP configuration bound to that
+ * NIC's MAC address, the way Anaconda writes the NIC it installed over (HWADDR, a keyfile's
+ * mac-address=) and cloud-init on Ubuntu's cloud images writes netplan's match: macaddress.
+ */
+function firstbootNetScript(tool: "networkmanager" | "netplan"): string {
+  const write = tool === "networkmanager"
+    ? `f=/etc/NetworkManager/system-connections/$n.nmconnection
+cat > "$f" <<EOF
+[connection]
+id=$n
+uuid=$(cat /proc/sys/kernel/random/uuid)
+type=ethernet
+autoconnect=true
+
+[ethernet]
+mac-address=$mac
+
+[ipv4]
+method=auto
+
+[ipv6]
+method=auto
+EOF
+chmod 600 "$f"`
+    : `f=/etc/netplan/50-cloud-init.yaml
+cat > "$f" <<EOF
+# written at the first boot, as cloud-init writes it on Ubuntu's cloud images
+network:
+  version: 2
+  ethernets:
+    $n:
+      match:
+        macaddress: "$mac"
+      set-name: $n
+      dhcp4: true
+EOF
+chmod 600 "$f"
+# netplan's generator ran before this file existed: render it for systemd-networkd now.
+netplan generate`;
+  return `#!/bin/sh
+# tiosa: the installer's network step, run once at the first boot (see the unit).
+set -eu
+n="" mac=""
+i=0
+while [ $i -lt 60 ] && [ -z "$mac" ]; do
+  for d in /sys/class/net/*; do
+    # A NIC udev has finished with (renamed to its predictable name, in udev's database).
+    [ -e "$d/device" ] && [ "$(cat "$d/type")" = 1 ] && [ -e "/run/udev/data/n$(cat "$d/ifindex")" ] || continue
+    n=\${d##*/}; mac=$(cat "$d/address"); break
+  done
+  [ -n "$mac" ] || { sleep 0.5; i=$((i + 1)); }
+done
+[ -n "$mac" ] || { echo "tiosa-firstboot-net: no Ethernet NIC appeared in 30 s" >&2; exit 1; }
+${write}
+echo "$n $mac" > /etc/tiosa-install-network
+echo "tiosa-firstboot-net: DHCP bound to $n ($mac)"
+`;
+}
+
 function networkFiles(r: DebianRecipe): Record<string, string> {
   const n = r.network;
+  if (n.kind === "dhcp-mac-bound" && (n.tool === "networkmanager" || n.tool === "netplan")) {
+    return {
+      "usr/local/sbin/tiosa-firstboot-net": firstbootNetScript(n.tool),
+      "etc/systemd/system/tiosa-firstboot-net.service": FIRSTBOOT_NET_UNIT,
+      ...(n.tool === "networkmanager"
+        ? {
+          // What RHEL's NetworkManager-config-server package sets: no automatic "Wired
+          // connection" on a NIC no configuration names, so an unknown NIC stays down.
+          "etc/NetworkManager/conf.d/00-server.conf": "# tiosa: as RHEL's NetworkManager-config-server\n[main]\nno-auto-default=*\nignore-carrier=*\n",
+        }
+        : {}),
+    };
+  }
+
   if (n.kind === "dhcp-any-ethernet" && n.tool === "systemd-networkd") {
     return { "etc/systemd/network/50-tiosa-ethernet.network": "# tiosa: any Ethernet NIC, whatever its name\n[Match]\nType=ether\n\n[Network]\nDHCP=yes\n" };
   }
@@ -60,11 +164,13 @@ function networkFiles(r: DebianRecipe): Record<string, string> {
   throw new Error(`unsupported network config ${JSON.stringify(n)}`);
 }
 
-function lateFiles(r: DebianRecipe, publicKey: string, uuid: string): Record<string, string> {
+export function lateFiles(r: DebianRecipe, publicKey: string, uuid: string): Record<string, string> {
   return {
     "etc/hostname": r.hostname + "\n",
     "etc/hosts": `127.0.0.1 localhost\n127.0.1.1 ${r.hostname}\n::1 localhost ip6-localhost ip6-loopback\n`,
-    "etc/fstab": `# tiosa: root found by label, so it survives a change of disk controller\nLABEL=root / ext4 errors=remount-ro 0 1\n`,
+    "etc/fstab": r.fstabRoot === "uuid"
+      ? `# tiosa: root by UUID, as Anaconda writes it\nUUID=${uuid} / ext4 defaults 1 1\n`
+      : `# tiosa: root found by label, so it survives a change of disk controller\nLABEL=root / ext4 errors=remount-ro 0 1\n`,
     "etc/nftables.conf": r.nftablesRuleset,
     "etc/ssh/sshd_config.d/tiosa.conf": "PermitRootLogin prohibit-password\nPasswordAuthentication no\nKbdInteractiveAuthentication no\n",
     "root/.ssh/authorized_keys": publicKey.trim() + "\n",
@@ -151,6 +257,7 @@ export async function buildDebian(r: DebianRecipe, s: StepRunner, publicKey: str
       await writeTree(root, lateFiles(r, publicKey, uuid));
       await chmod(join(root, "root/.ssh"), 0o700);
       await chmod(join(root, "root/.ssh/authorized_keys"), 0o600);
+      if (r.network.kind === "dhcp-mac-bound") await chmod(join(root, "usr/local/sbin/tiosa-firstboot-net"), 0o755);
       const kernels = (await readdir(join(root, "lib/modules"))).sort();
       kernelRelease = kernels[kernels.length - 1] ?? "";
       if (!kernelRelease) throw new Error("no kernel installed under /lib/modules");
@@ -190,14 +297,17 @@ export async function buildDebian(r: DebianRecipe, s: StepRunner, publicKey: str
       // trixie's starts with an uncompressed early cpio: the main archive follows its trailer.
       const head = compressedPartMagic(await readFile(initrd));
       if (head !== "28b52ffd") throw new Error(`the initramfs is not zstd-compressed (starts with ${head}; is zstd installed in the image?)`);
-      const listing = (await chrootRun(root, ["lsinitramfs", `/boot/initrd.img-${kernelRelease}`], signal)).stdout;
+      const listing = (await chrootRun(root, [r.initramfsTool === "dracut" ? "lsinitrd" : "lsinitramfs", `/boot/initrd.img-${kernelRelease}`], signal)).stdout;
       const has = (m: string) => new RegExp(`/${m}\\.ko(\\.[a-z]+)?$`, "m").test(listing);
       // Each family's disk driver is in a MODULES=most initramfs; a host-only one has what it
       // lists and none of the other families' (or it would not be host-only).
       const familyDrivers = ["virtio_blk", "vmw_pvscsi", "ata_piix", "ahci"];
       if (r.initramfs.modules === "list") {
         const list = r.initramfs.list;
-        const missing = list.filter((m) => !has(m));
+        // A driver built into the kernel (trixie's virtio_pci) needs no module in the initramfs.
+        const builtin = await readFile(join(root, "lib/modules", kernelRelease, "modules.builtin"), "utf8").catch(() => "");
+        const isBuiltin = (m: string) => new RegExp(`/${m.replace(/[-_]/g, "[-_]")}\\.ko$`, "m").test(builtin);
+        const missing = list.filter((m) => !has(m) && !isBuiltin(m));
         if (missing.length) throw new Error(`the host-only initramfs lacks ${missing.join(", ")}`);
         const extra = familyDrivers.filter((m) => !list.includes(m) && has(m));
         if (extra.length) throw new Error(`the host-only initramfs (${list.join(", ")}) also has ${extra.join(", ")}`);
@@ -238,7 +348,7 @@ export async function buildDebian(r: DebianRecipe, s: StepRunner, publicKey: str
       });
     }
     const initrdModules = r.initramfs.modules === "list" ? r.initramfs.list : undefined;
-    return { rawPath: raw, kernelRelease, osPretty, rootUuid: uuid, details: { initramfs: r.initramfs.modules, initramfsModuleCount: String(initrdModuleCount), initramfsBytes: String(initrdBytes), ...(initrdModules ? { initramfsModules: initrdModules.join(" ") } : {}) } };
+    return { rawPath: raw, kernelRelease, osPretty, rootUuid: uuid, details: { initramfs: r.initramfs.modules, initramfsTool: r.initramfsTool ?? "initramfs-tools", initramfsModuleCount: String(initrdModuleCount), initramfsBytes: String(initrdBytes), ...(initrdModules ? { initramfsModules: initrdModules.join(" ") } : {}) } };
   } finally {
     while (cleanups.length) await cleanups.pop()!().catch(() => undefined);
   }

@@ -14,6 +14,13 @@ export const CONSOLE_CMDLINE = "console=tty0 console=ttyS0,115200";
 
 type NetworkConfig =
   | { kind: "dhcp-any-ethernet" }
+  /**
+   * DHCP on the NIC whose MAC address the guest saw when it was installed: the configuration
+   * is written at the first boot (as Anaconda writes the NIC it installed over, or cloud-init
+   * the NIC of its first boot), so it names the source VM's MAC. A NIC with another MAC
+   * (a moved VM usually gets a new one) is left unconfigured.
+   */
+  | { kind: "dhcp-mac-bound" }
   /** `interface: null`: the name the first NIC has on the family the image is built for. */
   | { kind: "static"; interface: string | null; address: string; gateway: string; dns: string[] };
 
@@ -62,7 +69,15 @@ export interface DebianRecipe extends RecipeBase {
    * build chroot MODULES=dep would look at the build host's devices). `list`: only `list`.
    */
   initramfs: { modules: "most" } | { modules: "list"; list: string[]; reproduces: string } | { modules: "dep"; reproduces: string };
-  network: NetworkConfig & { tool: "systemd-networkd" | "ifupdown" };
+  network: NetworkConfig & { tool: "systemd-networkd" | "ifupdown" | "networkmanager" | "netplan" };
+  /**
+   * What makes the initramfs: Debian's initramfs-tools (absent: the default), or dracut as
+   * RHEL and its rebuilds ship it. For dracut, MODULES=dep/list means `hostonly="yes"` with
+   * exactly the listed drivers (dracut's `drivers=`, resolved per family like MODULES=dep).
+   */
+  initramfsTool?: "dracut";
+  /** How /etc/fstab names the root file system: LABEL=root (absent), or UUID= as Anaconda writes it. */
+  fstabRoot?: "uuid";
   nftablesRuleset: string;
   /** systemd units enabled at build time. */
   enable: string[];
@@ -111,16 +126,19 @@ export function configuredSummary(r: Recipe): Record<string, string> {
   }
   const net = r.network.kind === "static"
     ? `static ${r.network.address} gw ${r.network.gateway} on ${r.network.interface ?? "the first NIC's name on the family it is built for"} (${r.network.tool}): lost when the NIC name changes`
-    : `DHCP on any Ethernet NIC, matched by type (${r.network.tool})`;
+    : r.network.kind === "dhcp-mac-bound"
+      ? `DHCP on the NIC with the MAC address seen at the first boot (${r.network.tool === "netplan" ? "netplan match: macaddress + set-name, rendered by systemd-networkd" : "NetworkManager keyfile with mac-address=, no-auto-default=*"}): lost when the MAC changes`
+      : `DHCP on any Ethernet NIC, matched by type (${r.network.tool})`;
+  const tool = r.initramfsTool === "dracut" ? "dracut" : "initramfs-tools";
   return {
     ...(r.builtFor ? { "installed on": `${r.builtFor} hardware` } : {}),
     bootloader: "GRUB i386-pc on MBR",
-    root: "ext4 LABEL=root, found by UUID on the kernel command line, LABEL=root in fstab",
+    root: `ext4 LABEL=root, found by UUID on the kernel command line, ${r.fstabRoot === "uuid" ? "UUID=" : "LABEL=root"} in fstab`,
     initramfs: r.initramfs.modules === "most"
-      ? "MODULES=most (drivers for any controller)"
+      ? `${tool} MODULES=most (drivers for any controller)`
       : r.initramfs.modules === "dep"
-        ? `host-only (${r.initramfs.reproduces}): the disk drivers of the family it is built for`
-        : `MODULES=list: ${r.initramfs.list.join(", ")} (${r.initramfs.reproduces})`,
+        ? `${tool} host-only (${r.initramfs.reproduces}): the disk drivers of the family it is built for`
+        : `${tool} ${tool === "dracut" ? 'hostonly="yes", drivers=' : "MODULES=list: "}${r.initramfs.list.join(", ")} (${r.initramfs.reproduces})`,
     network: net,
     firewall: "nftables: accept established, loopback, icmp, tcp/22; drop other input",
     ssh: "openssh-server, root by key only; host keys generated at build time (test images)",

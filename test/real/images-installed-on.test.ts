@@ -24,10 +24,13 @@ import { NIC_DRIVER_NAMES, targetHardwareOf } from "../../src/adapt/devices.js";
 const URI = "qemu:///system";
 const haveQemu = (await run("sh", ["-c", "command -v qemu-system-x86_64"], { timeoutMs: 5000 })).code === 0;
 const skip = haveQemu ? false : "no qemu-system-x86_64 on this machine: no virtualization at all";
-const RECIPES = ["debian-12", "debian-12-hostonly", "debian-13-static"] as const;
+/** The three guest personalities (docs/images.md). */
+const RECIPES = ["debian-12", "debian-12-like-rhel", "debian-13-like-ubuntu"] as const;
 
 interface Result {
   recipe: string; family: string; bootS: number; nic: string; address: string; probeErrors: string[];
+  /** What the first boot bound the network to (MAC-bound guests), and the VM's MAC. */
+  installNetwork: string; vmMac: string;
   /** Drivers bound along the disks' and NICs' device paths, up to the PCI root. */
   drivers: string;
   inventory: { diskFormat: string | null; diskBus: string | null; nicModel: string | null };
@@ -52,11 +55,12 @@ async function bootAndProbe(recipe: string, family: string): Promise<Result> {
     const bootS = (Date.now() - t0) / 1000;
     try {
       const drivers = (await wait.transport.exec('for d in /sys/block/*/device /sys/class/net/*/device; do p=$(readlink -f "$d"); while [ "$p" != /sys/devices ] && [ "$p" != / ]; do [ -e "$p/driver" ] && basename "$(readlink -f "$p/driver")"; p=${p%/*}; done; done | sort -u | tr "\\n" " "', { timeoutMs: 30_000 })).stdout.trim();
+      const installNetwork = (await wait.transport.exec("cat /etc/tiosa-install-network 2>/dev/null || true", { timeoutMs: 30_000 })).stdout.trim();
       const guest = await captureGuest(wait.transport);
       const inv = await driver.vmInventory(h.name);
       const nic = guest.interfaces?.find((i) => i.name !== "lo" && i.addresses.some((a) => /^\d+\./.test(a)));
       return {
-        recipe, family, bootS, drivers, nic: nic?.name ?? "-", address: nic?.addresses.find((a) => /^\d+\./.test(a)) ?? "-",
+        recipe, family, bootS, drivers, installNetwork, vmMac: inv.nics[0]?.mac ?? "-", nic: nic?.name ?? "-", address: nic?.addresses.find((a) => /^\d+\./.test(a)) ?? "-",
         probeErrors: (guest.errors ?? []).map((e) => `${e.probe}: ${e.message}`),
         inventory: { diskFormat: inv.disks[0]?.format ?? null, diskBus: inv.disks[0]?.bus ?? null, nicModel: inv.nics[0]?.model ?? null },
       };
@@ -73,11 +77,13 @@ test("each guest built for each family boots there and passes the OS test set (3
   const families = BUILTIN_FAMILIES.map((f) => f.name);
   // Build (or find cached) every image first, so the table times boots only.
   for (const r of RECIPES) for (const f of families) await buildImage(r, { family: f });
-  const statics = families.map((f) => ["debian-13-static", f] as const);
-  const others = RECIPES.filter((r) => r !== "debian-13-static").flatMap((r) => families.map((f) => [r, f] as const));
-  // Lane A: the static guests, then a half of the others; lane B: the other half.
-  const laneA = [...statics, ...others.slice(0, others.length / 2)];
-  const laneB = others.slice(others.length / 2);
+  const isStatic = (r: string) => fixedGuestNetwork(resolveRecipe(r, "kvm")) !== null;
+  const statics = RECIPES.filter(isStatic).flatMap((r) => families.map((f) => [r, f] as const));
+  const others = RECIPES.filter((r) => !isStatic(r)).flatMap((r) => families.map((f) => [r, f] as const));
+  // Lane A: the static guests (if any), then a half of the others; lane B: the other half.
+  const half = Math.ceil((others.length - statics.length) / 2);
+  const laneA = [...statics, ...others.slice(0, Math.max(0, half))];
+  const laneB = others.slice(Math.max(0, half));
   const results: Result[] = [];
   const errors: string[] = [];
   const lane = async (jobs: (readonly [string, string])[]) => {
@@ -106,7 +112,11 @@ test("each guest built for each family boots there and passes the OS test set (3
     assert.deepEqual(x.inventory, { diskFormat: f.disk.format, diskBus: f.disk.bus, nicModel: f.nic.model }, `${x.recipe}/${x.family}: inventory`);
     // ...and has its network on the NIC name that family gives (the static one on its own address).
     assert.equal(x.nic, firstNicNameOf(f), `${x.recipe}/${x.family}: NIC`);
-    if (x.recipe === "debian-13-static") assert.equal(x.address, "10.0.2.15/24");
+    const fixed = fixedGuestNetwork(resolveRecipe(x.recipe, x.family));
+    if (fixed) assert.equal(x.address, `${fixed.address}/${fixed.prefix}`);
+    // A MAC-bound guest's first boot bound its network to this VM's NIC, by name and MAC.
+    const rr = resolveRecipe(x.recipe, x.family);
+    if (rr.kind === "debian" && rr.network.kind === "dhcp-mac-bound") assert.equal(x.installNetwork, `${x.nic} ${x.vmMac}`, `${x.recipe}/${x.family}: first-boot network binding`);
   }
   assert.equal(results.length, RECIPES.length * families.length);
 });

@@ -66,6 +66,21 @@ test("a console that shows the root disk missing is recognised as a guest that w
   assert.equal(consoleTail(text, 1), "ALERT!  LABEL=root does not exist.  Dropping to a shell!");
 });
 
+test("systemd in a dracut initramfs waiting two minutes for the root disk, with no limit, is a guest that will not boot; seconds are not", () => {
+  // Recorded from debian-12-like-rhel (built for kvm) on vmware hardware: the status line
+  // redrawn with \r and ANSI escapes, the unit name cut with an ellipsis.
+  const line = (t: string) => `\x1bM\r\x1b[K[\x1b[0;1;31m*** \x1b[0m] Job dev-disk-by\\x2duuid-b6c56b06\\x2\u2026tart running (${t} / no limit)`;
+  assert.equal(fatalConsoleLine(`Loading initial ramdisk ...\n${line("10s")}${line("1min 59s")}`), null);
+  assert.equal(fatalConsoleLine(`Loading initial ramdisk ...\n${line("1min 59s")}${line("2min 0s")}`), "[*** ] Job dev-disk-by\\x2duuid-b6c56b06\\x2\u2026tart running (2min 0s / no limit)");
+  assert.match(fatalConsoleLine("[ TIME ] A start job is running for /dev/disk/by-uuid/0f5c (12min 3s / no limit)") ?? "", /12min 3s/);
+  // A job with a limit times out by itself (and says so); other units are not the root disk.
+  assert.equal(fatalConsoleLine("A start job is running for /dev/disk/by-uuid/0f5c (2min 3s / 3min)"), null);
+  assert.equal(fatalConsoleLine("A start job is running for Wait for network (5min 3s / no limit)"), null);
+  // dracut's own words when its initqueue gives up.
+  assert.ok(fatalConsoleLine("[  190.1] dracut-initqueue[301]: Warning: dracut-initqueue: timeout, starting timeout scripts"));
+  assert.ok(fatalConsoleLine("Entering emergency mode. Exit the shell to continue."));
+});
+
 test("KVM counts on a remote host only when its CPU has VT-x or AMD-V", () => {
   const caps = (f: string) => `<capabilities><host><cpu><arch>x86_64</arch><feature name='hypervisor'/>${f}</cpu></host><guest><cpu><feature name='vmx'/></cpu></guest></capabilities>`;
   assert.equal(hostHasVirtExtensions(caps("")), false);

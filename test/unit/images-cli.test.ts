@@ -37,9 +37,9 @@ test("images list --format json lists every recipe (per family where it depends 
     const r = await cli(["images", "list", "--format", "json"]);
     assert.equal(r.code, 0, r.err);
     const rows = JSON.parse(r.out) as { name: string; builtFor: string | null; cached: boolean; recipeHash: string; cacheDir: string }[];
-    assert.deepEqual([...new Set(rows.map((x) => x.name))].sort(), ["debian-12", "debian-12-hostonly", "debian-13-static", "tiny"]);
+    assert.deepEqual([...new Set(rows.map((x) => x.name))].sort(), ["debian-12", "debian-12-hostonly", "debian-12-like-rhel", "debian-13-like-ubuntu", "debian-13-static", "tiny"]);
     const families = ["hyperv", "kvm", "vmware", "xen"];
-    for (const name of ["debian-12-hostonly", "debian-13-static"]) {
+    for (const name of ["debian-12-hostonly", "debian-13-static", "debian-12-like-rhel", "debian-13-like-ubuntu"]) {
       assert.deepEqual(rows.filter((x) => x.name === name).map((x) => x.builtFor).sort(), families, name);
     }
     for (const name of ["debian-12", "tiny"]) assert.deepEqual(rows.filter((x) => x.name === name).map((x) => x.builtFor), [null], name);

@@ -3,13 +3,60 @@ import assert from "node:assert/strict";
 import { listRecipes, findRecipe, recipeHash, configuredSummary, BUILDER_VERSION, type Recipe, type DebianRecipe } from "../../src/images/index.js";
 import { UserError } from "../../src/errors.js";
 import { resolveRecipe, cachedImageDir } from "../../src/images/builder.js";
-import { compressedPartMagic } from "../../src/images/debian.js";
+import { compressedPartMagic, earlyFiles, lateFiles } from "../../src/images/debian.js";
 import { dependsOnFamily, diskDriversOf, firstNicNameOf, recipeForFamily } from "../../src/images/installed-on.js";
 import { BUILTIN_FAMILIES, getFamily, HardwareFamily } from "../../src/hypervisor/families/index.js";
 
-test("the four recipes of the issue are listed, each once", () => {
+test("the recipes are listed, each once: the three personalities and the single-trait guests", () => {
   const names = listRecipes().map((r) => r.name);
-  assert.deepEqual([...names].sort(), ["debian-12", "debian-12-hostonly", "debian-13-static", "tiny"]);
+  assert.deepEqual([...names].sort(), ["debian-12", "debian-12-hostonly", "debian-12-like-rhel", "debian-13-like-ubuntu", "debian-13-static", "tiny"]);
+});
+
+function debianOf(name: string, family: string): DebianRecipe {
+  const r = resolveRecipe(name, family);
+  if (r.kind !== "debian") throw new Error(`${name} is not a Debian recipe`);
+  return r;
+}
+
+test("the RHEL-like guest: dracut hostonly with exactly its family's disk drivers, root by UUID, NetworkManager bound to the first boot's MAC", () => {
+  for (const f of BUILTIN_FAMILIES) {
+    const r = debianOf("debian-12-like-rhel", f.name);
+    assert.equal(r.initramfsTool, "dracut");
+    const conf = earlyFiles(r)["etc/dracut.conf.d/10-tiosa.conf"] ?? "";
+    assert.match(conf, /^hostonly="yes"$/m);
+    assert.equal(/^drivers=" (.*) "$/m.exec(conf)?.[1], [...diskDriversOf(f), "ext4"].join(" "), f.name);
+    assert.equal(earlyFiles(r)["etc/initramfs-tools/conf.d/tiosa.conf"], undefined, "no initramfs-tools configuration");
+  }
+  const r = debianOf("debian-12-like-rhel", "vmware");
+  assert.ok(r.packages.includes("dracut") && !r.packages.includes("initramfs-tools"), "dracut replaces initramfs-tools");
+  const late = lateFiles(r, "ssh-ed25519 AAAA test", "0f5c1f3e-1111-2222-3333-444455556666");
+  assert.match(late["etc/fstab"] ?? "", /^UUID=0f5c1f3e-1111-2222-3333-444455556666 \/ ext4 /m);
+  assert.match(late["etc/NetworkManager/conf.d/00-server.conf"] ?? "", /^no-auto-default=\*$/m);
+  const script = late["usr/local/sbin/tiosa-firstboot-net"] ?? "";
+  assert.match(script, /^mac-address=\$mac$/m);
+  assert.match(script, /system-connections\/\$n\.nmconnection/);
+  assert.doesNotMatch(script, /interface-name=/, "bound by MAC only, as HWADDR");
+  assert.match(late["etc/systemd/system/tiosa-firstboot-net.service"] ?? "", /^Before=.*NetworkManager\.service/m);
+  assert.ok(r.enable.includes("tiosa-firstboot-net"));
+  assert.match(configuredSummary(r).initramfs ?? "", /^dracut hostonly="yes", drivers=vmw_pvscsi, sd_mod, ext4/);
+  assert.match(configuredSummary(r).network ?? "", /NetworkManager keyfile with mac-address=/);
+});
+
+test("the Ubuntu-like guest: netplan matching the first boot's MAC with set-name on networkd, initramfs-tools MODULES=dep", () => {
+  for (const f of BUILTIN_FAMILIES) {
+    const r = debianOf("debian-13-like-ubuntu", f.name);
+    assert.equal(r.initramfsTool, undefined, "initramfs-tools");
+    assert.equal(earlyFiles(r)["usr/share/initramfs-tools/modules.d/tiosa"], [...diskDriversOf(f), "ext4"].join("\n") + "\n");
+  }
+  const r = debianOf("debian-13-like-ubuntu", "kvm");
+  assert.equal(r.os.codename, "trixie");
+  assert.ok(r.packages.includes("netplan.io"));
+  assert.ok(r.enable.includes("systemd-networkd") && r.enable.includes("tiosa-firstboot-net"));
+  const script = lateFiles(r, "ssh-ed25519 AAAA test", "0f5c1f3e-1111-2222-3333-444455556666")["usr/local/sbin/tiosa-firstboot-net"] ?? "";
+  assert.match(script, /match:\n\s+macaddress: "\$mac"\n\s+set-name: \$n\n\s+dhcp4: true/);
+  assert.match(script, /^netplan generate$/m);
+  // The name is taken once udev has renamed the NIC (its database entry exists), never eth0.
+  assert.match(script, /\/run\/udev\/data\/n/);
 });
 
 test("an unknown recipe name is a user error naming it and the known ones", () => {
@@ -78,7 +125,7 @@ test("a static address bound to the first NIC takes the name that NIC has on the
 });
 
 test("recipes that depend on the hardware get one hash and cache entry per family; the others one for all", () => {
-  for (const name of ["debian-12-hostonly", "debian-13-static"]) {
+  for (const name of ["debian-12-hostonly", "debian-13-static", "debian-12-like-rhel", "debian-13-like-ubuntu"]) {
     assert.ok(dependsOnFamily(findRecipe(name)), name);
     const hashes = BUILTIN_FAMILIES.map((f) => recipeHash(resolveRecipe(name, f.name)));
     assert.equal(new Set(hashes).size, 4, `${name}: one hash per family`);

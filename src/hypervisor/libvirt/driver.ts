@@ -356,7 +356,7 @@ export class LibvirtDriver implements HypervisorDriver {
   async readSerialConsole(vm: string): Promise<string> {
     if (!this.local) throw new UserError(`serial console log of '${vm}' is on the remote host of '${this.uri}'; tiosa reads it only for local hypervisors`);
     try {
-      return await readFile(this.serialLogPathOf(vm), "latin1");
+      return await readFile(this.serialLogPathOf(vm), "utf8");
     } catch (e) {
       throw new UserError(`VM '${vm}' has no serial console log at ${this.serialLogPathOf(vm)} (${errorMessage(e)}): only VMs tiosa defined log their console`);
     }
