@@ -10,6 +10,7 @@ import { cellVerdict, type CellStatus } from "../campaign/matrix.js";
 import { worst, type Verdict } from "../method/verdict.js";
 import type { Aggregate, TestRow } from "../evaluate/types.js";
 import { BUILTIN_FAMILIES } from "../hypervisor/families/index.js";
+import { RECIPES } from "../images/recipes/index.js";
 
 /**
  * The report model: everything a reporter prints, computed once from a run's store.
@@ -175,6 +176,16 @@ function evidenceView(store: RunStore, e: EvidenceRecord): EvidenceView {
 
 const familyInfo = (name: string) => BUILTIN_FAMILIES.find((f) => f.name === name) ?? null;
 
+/**
+ * A guest from one of tiosa's images, with what the image is: the personalities are Debian
+ * configured like another distribution, and the report says so next to their name.
+ */
+export function describeSource(source: string): string {
+  const image = /^image (\S+)$/.exec(source)?.[1];
+  const recipe = image ? RECIPES.find((r) => r.name === image) : undefined;
+  return recipe ? `${source}: ${recipe.description}` : source;
+}
+
 export function emulationNote(families: string[], accel: string | null): string {
   const others = families.filter((f) => f !== "kvm");
   return [
@@ -283,7 +294,7 @@ export function buildReportModel(store: RunStore): ReportModel {
     const hut = order.filter((h) => mine.some((c) => c.hut === h));
     const m: Record<string, Record<string, string>> = {};
     for (const c of mine) (m[c.hs] ??= {})[c.hut] = c.id;
-    return { guest: g.name, source: g.source, hs, hut, cells: m };
+    return { guest: g.name, source: describeSource(g.source), hs, hut, cells: m };
   });
 
   const withResult = cells.filter((c) => c.status !== "pending");

@@ -1,7 +1,7 @@
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { RunStore } from "../../src/campaign/store.js";
-import { buildReportModel, type ReportModel } from "../../src/report/model.js";
+import { buildReportModel, describeSource, type ReportModel } from "../../src/report/model.js";
 import { writeFixtureRun, type FixtureRun } from "../support/report-fixtures.js";
 
 // Invented outcomes (test/support/report-fixtures.ts) evaluated by the real evaluate():
@@ -95,6 +95,14 @@ describe("report model", () => {
 
   it("says that families other than the host's are emulated on QEMU, not the vendor's hypervisor", () => {
     assert.match(m.emulationNote, /vmware, hyperv families are that hypervisor's virtual hardware .* emulated on QEMU, not the vendor's hypervisor/);
+  });
+
+  it("says what each image guest is next to its name: a personality is Debian configured like another distribution, not it", () => {
+    assert.match(describeSource("image debian-12-like-rhel"), /^image debian-12-like-rhel: Debian 12 configured like RHEL\/CentOS: dracut hostonly/);
+    assert.match(describeSource("image debian-13-like-ubuntu"), /^image debian-13-like-ubuntu: Debian 13 configured like an Ubuntu cloud image/);
+    assert.equal(describeSource("VM web1 on esx1"), "VM web1 on esx1");
+    assert.equal(describeSource("image not-a-recipe"), "image not-a-recipe");
+    assert.ok(m.guests.every((g) => !g.source.startsWith("image ") || g.source.includes(": ")), "the report's guests carry their image's description");
   });
 
   it("a hypervisor that failed Sequence 1 fails its cells as hypervisor related", () => {
