@@ -62,6 +62,7 @@ ConditionPathExists=!/etc/tiosa-install-network
 Type=oneshot
 RemainAfterExit=yes
 ExecStart=/usr/local/sbin/tiosa-firstboot-net
+StandardOutput=journal+console
 
 [Install]
 WantedBy=multi-user.target
@@ -73,7 +74,7 @@ WantedBy=multi-user.target
  * NIC's MAC address, the way Anaconda writes the NIC it installed over (HWADDR, a keyfile's
  * mac-address=) and cloud-init on Ubuntu's cloud images writes netplan's match: macaddress.
  */
-function firstbootNetScript(tool: "networkmanager" | "netplan"): string {
+function firstbootNetScript(tool: "networkmanager" | "netplan", waitForNicS: number): string {
   const write = tool === "networkmanager"
     ? `f=/etc/NetworkManager/system-connections/$n.nmconnection
 cat > "$f" <<EOF
@@ -113,7 +114,7 @@ netplan generate`;
 set -eu
 n="" mac=""
 i=0
-while [ $i -lt 60 ] && [ -z "$mac" ]; do
+while [ $i -lt ${waitForNicS * 2} ] && [ -z "$mac" ]; do
   for d in /sys/class/net/*; do
     # A NIC udev has finished with (renamed to its predictable name, in udev's database).
     [ -e "$d/device" ] && [ "$(cat "$d/type")" = 1 ] && [ -e "/run/udev/data/n$(cat "$d/ifindex")" ] || continue
@@ -121,7 +122,7 @@ while [ $i -lt 60 ] && [ -z "$mac" ]; do
   done
   [ -n "$mac" ] || { sleep 0.5; i=$((i + 1)); }
 done
-[ -n "$mac" ] || { echo "tiosa-firstboot-net: no Ethernet NIC appeared in 30 s" >&2; exit 1; }
+[ -n "$mac" ] || { echo "tiosa-firstboot-net: no Ethernet NIC named by udev within ${waitForNicS} s" >&2; exit 1; }
 ${write}
 echo "$n $mac" > /etc/tiosa-install-network
 echo "tiosa-firstboot-net: DHCP bound to $n ($mac)"
@@ -132,7 +133,7 @@ function networkFiles(r: DebianRecipe): Record<string, string> {
   const n = r.network;
   if (n.kind === "dhcp-mac-bound" && (n.tool === "networkmanager" || n.tool === "netplan")) {
     return {
-      "usr/local/sbin/tiosa-firstboot-net": firstbootNetScript(n.tool),
+      "usr/local/sbin/tiosa-firstboot-net": firstbootNetScript(n.tool, n.waitForNicS),
       "etc/systemd/system/tiosa-firstboot-net.service": FIRSTBOOT_NET_UNIT,
       ...(n.tool === "networkmanager"
         ? {

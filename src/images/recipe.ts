@@ -20,7 +20,15 @@ type NetworkConfig =
    * the NIC of its first boot), so it names the source VM's MAC. A NIC with another MAC
    * (a moved VM usually gets a new one) is left unconfigured.
    */
-  | { kind: "dhcp-mac-bound" }
+  | {
+    kind: "dhcp-mac-bound";
+    /**
+     * How long the first boot waits for udev to name the NIC before it gives up (seconds):
+     * seconds on an idle host; a campaign's host runs several TCG guests at once, where 30 s
+     * were measured to be too few (the unit failed and the guest came up without a network).
+     */
+    waitForNicS: number;
+  }
   /** `interface: null`: the name the first NIC has on the family the image is built for. */
   | { kind: "static"; interface: string | null; address: string; gateway: string; dns: string[] };
 

@@ -21,6 +21,8 @@ test("guest-agent addresses: a NIC that is up without an IPv4 address is named a
     + '{"ifindex":2,"ifname":"ens4","operstate":"DOWN","addr_info":[]},{"ifindex":3,"ifname":"ens5","operstate":"UP","addr_info":[{"family":"inet","local":"192.168.120.5","prefixlen":24}]}]';
   assert.equal(parseIpAddr(text), "ens4 DOWN no IPv4 address; ens5 UP 192.168.120.5/24");
   assert.equal(parseIpAddr("ip: command not found"), null);
+  // Failed units listed first (a degraded guest) do not hide the addresses.
+  assert.equal(parseIpAddr(text.replace("running\n", "degraded\ntiosa-firstboot-net.service loaded failed failed tiosa: bind the network [MAC]\n")), "ens4 DOWN no IPv4 address; ens5 UP 192.168.120.5/24");
 });
 
 test("route discovery in the planner's shape: built-in families get routes, a user's family none", () => {

@@ -36,6 +36,9 @@ test("the RHEL-like guest: dracut hostonly with exactly its family's disk driver
   assert.match(script, /^mac-address=\$mac$/m);
   assert.match(script, /system-connections\/\$n\.nmconnection/);
   assert.doesNotMatch(script, /interface-name=/, "bound by MAC only, as HWADDR");
+  // It waits for udev as long as the recipe says (half-second polls): 30 s failed on a busy host.
+  assert.equal(r.network.kind === "dhcp-mac-bound" && r.network.waitForNicS, 300);
+  assert.match(script, /while \[ \$i -lt 600 \]/);
   assert.match(late["etc/systemd/system/tiosa-firstboot-net.service"] ?? "", /^Before=.*NetworkManager\.service/m);
   assert.ok(r.enable.includes("tiosa-firstboot-net"));
   assert.match(configuredSummary(r).initramfs ?? "", /^dracut hostonly="yes", drivers=vmw_pvscsi, sd_mod, ext4/);

@@ -133,8 +133,9 @@ export async function observeGuest(driver: HypervisorDriver, vm: string): Promis
       try {
         const t = await channel.open(vm, 10_000);
         try {
-          const r = await t.exec("systemctl is-system-running 2>/dev/null; ip -j addr 2>/dev/null || ip addr", { timeoutMs: 20_000 });
-          facts.push(`guest-exec 'systemctl is-system-running; ip -j addr' (exit ${r.code}):`, r.stdout.trim());
+          // A degraded system says which units failed (a network set-up that never ran, say).
+          const r = await t.exec("systemctl is-system-running 2>/dev/null; systemctl --failed --plain --no-legend 2>/dev/null; ip -j addr 2>/dev/null || ip addr", { timeoutMs: 20_000 });
+          facts.push(`guest-exec 'systemctl is-system-running; systemctl --failed; ip -j addr' (exit ${r.code}):`, r.stdout.trim());
           const nics = parseIpAddr(r.stdout);
           if (nics) facts.push(`network: ${nics}`);
           summary = `the guest agent answers but SSH does not; ${nics ?? "addresses unknown"}`;
@@ -157,10 +158,11 @@ export async function observeGuest(driver: HypervisorDriver, vm: string): Promis
 
 /** `ip -j addr` => "ens4 UP no IPv4 address; lo ..." (non-loopback NICs only). */
 export function parseIpAddr(text: string): string | null {
-  const start = text.indexOf("[");
-  if (start < 0) return null;
+  // `ip -j addr` prints one JSON line, after whatever the command printed first.
+  const json = text.split("\n").reverse().find((l) => l.trimStart().startsWith("["));
+  if (!json) return null;
   try {
-    const list = JSON.parse(text.slice(start)) as { ifname: string; operstate?: string; addr_info?: { family: string; local: string; prefixlen: number }[] }[];
+    const list = JSON.parse(json) as { ifname: string; operstate?: string; addr_info?: { family: string; local: string; prefixlen: number }[] }[];
     const nics = list.filter((n) => n.ifname !== "lo");
     return nics.map((n) => {
       const v4 = (n.addr_info ?? []).filter((a) => a.family === "inet").map((a) => `${a.local}/${a.prefixlen}`);

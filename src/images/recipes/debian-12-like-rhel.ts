@@ -24,7 +24,7 @@ export const debian12LikeRhel: DebianRecipe = {
   initramfsTool: "dracut",
   initramfs: { modules: "dep", reproduces: 'what dracut hostonly="yes" (RHEL\'s default) keeps for an ext4 root disk' },
   fstabRoot: "uuid",
-  network: { kind: "dhcp-mac-bound", tool: "networkmanager" },
+  network: { kind: "dhcp-mac-bound", tool: "networkmanager", waitForNicS: 300 },
   nftablesRuleset: NFTABLES_RULESET,
   enable: ["ssh", "NetworkManager", "nftables", "tiosa-firstboot-net"],
   mask: DEBIAN_TEST_GUEST_MASKED,

@@ -20,7 +20,7 @@ export const debian13LikeUbuntu: DebianRecipe = {
   diskSizeMiB: 2048,
   hostname: "tiosa-debian-13-like-ubuntu",
   initramfs: { modules: "dep", reproduces: "what MODULES=dep produces for an ext4 root disk" },
-  network: { kind: "dhcp-mac-bound", tool: "netplan" },
+  network: { kind: "dhcp-mac-bound", tool: "netplan", waitForNicS: 300 },
   nftablesRuleset: NFTABLES_RULESET,
   enable: ["ssh", "systemd-networkd", "nftables", "tiosa-firstboot-net"],
   mask: DEBIAN_TEST_GUEST_MASKED,
