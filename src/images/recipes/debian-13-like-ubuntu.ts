@@ -6,7 +6,7 @@ import { DEBIAN_BASE_PACKAGES, DEBIAN_TEST_GUEST_MASKED, NFTABLES_RULESET } from
  * Debian 13 configured the way Ubuntu's cloud images ship: not Ubuntu.
  * - netplan (netplan.io) rendering systemd-networkd, the NIC matched by MAC address with
  *   `set-name`, as cloud-init writes /etc/netplan/50-cloud-init.yaml at the first boot;
- * - initramfs-tools `MODULES=dep`, as Ubuntu's cloud and server kernels' images keep it small:
+ * - initramfs-tools `MODULES=dep`, a host-only initramfs (the second trait this personality carries):
  *   the disk drivers of the hardware it was installed on (resolved per family).
  */
 export const debian13LikeUbuntu: DebianRecipe = {
