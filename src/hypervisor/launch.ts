@@ -16,6 +16,54 @@ import { consoleBootFailure } from "../guest/boot-failure.js";
 export const AGENT_WITHOUT_SSH_MS = 180_000;
 
 /**
+ * When that time is up but the guest's systemd is still starting units (a first-boot job its
+ * network units are ordered after, say), the guest is still booting, not booted without a
+ * network: it is asked again this much later, within the boot timeout.
+ */
+export const STILL_BOOTING_RECHECK_MS = 30_000;
+
+/** What the guest's systemd says about its boot, asked through the guest agent. */
+export interface GuestBootState {
+  /** `systemctl is-system-running`: starting, running, degraded, ... */
+  state: string;
+  /** Queued or running jobs (while starting), failed units (after). */
+  jobs: string[]; failed: string[];
+}
+
+/** `null` when the driver has no agent channel or the agent cannot run a command. */
+export async function agentBootState(driver: HypervisorDriver, vm: string, signal?: AbortSignal): Promise<GuestBootState | null> {
+  const channel = driver.capabilities.guestAgent;
+  if (!channel) return null;
+  try {
+    const t = await channel.open(vm, 10_000);
+    try {
+      const r = await t.exec(
+        "systemctl is-system-running 2>/dev/null; echo '#jobs'; systemctl list-jobs --no-legend --no-pager 2>/dev/null | head -n 8; echo '#failed'; systemctl --failed --plain --no-legend --no-pager 2>/dev/null",
+        { timeoutMs: 20_000, signal },
+      );
+      return parseBootState(r.stdout);
+    } finally {
+      await t.close();
+    }
+  } catch {
+    return null;
+  }
+}
+
+export function parseBootState(text: string): GuestBootState | null {
+  const [head, rest = ""] = text.split("#jobs\n");
+  const [jobs = "", failed = ""] = rest.split("#failed\n");
+  const state = head!.trim().split("\n").pop()?.trim() ?? "";
+  if (!state) return null;
+  const lines = (s: string) => s.split("\n").map((l) => l.trim().replace(/\s+/g, " ")).filter(Boolean);
+  return { state, jobs: lines(jobs), failed: lines(failed) };
+}
+
+function describeBootState(b: GuestBootState): string {
+  return `its systemd says '${b.state}'${b.jobs.length ? `; jobs: ${b.jobs.join(" | ")}` : ""}${b.failed.length ? `; failed units: ${b.failed.join(" | ")}` : ""}`;
+}
+
+/**
  * One attempt at reading the guest's boot id while waiting for it: connecting, the SSH
  * handshake and `cat`. A booted guest answers in 1-5 s even on a loaded TCG machine; an attempt
  * that started while the guest was going down for a reboot can hang until this runs out, so it
@@ -91,6 +139,8 @@ export interface WaitForGuestOptions {
   onKvmStall?: (reason: string) => Promise<void>;
   /** Default AGENT_WITHOUT_SSH_MS. */
   agentWithoutSshMs?: number;
+  /** Default STILL_BOOTING_RECHECK_MS. */
+  stillBootingRecheckMs?: number;
   /** Default KVM_STALL_MS. */
   stallMs?: number;
   /** Time between polls; default 2 s. */
@@ -112,6 +162,9 @@ async function waitForAnswer(o: WaitForGuestOptions): Promise<WaitResult> {
   let start = Date.now();
   let lastError = "no address yet";
   let agentSince: number | null = null;
+  let bootState: GuestBootState | null = null;
+  /** When to ask whether a guest with an agent and no SSH has booted (set when the agent first answers). */
+  let decideAt: number | null = null;
   let accelFallback: string | undefined;
   // Only a kvm guest can be stalled by KVM, and only a driver that says how a VM runs can move it.
   const kvmGuest = !o.onKvmStall && kvmFallbackAllowed() && o.driver.accelOf !== undefined
@@ -164,11 +217,21 @@ async function waitForAnswer(o: WaitForGuestOptions): Promise<WaitResult> {
       }
     }
     if (agentSince === null) {
-      if (agent ?? await o.driver.agentPing(o.vm, o.signal).catch(() => false)) agentSince = Date.now();
-    } else if (Date.now() - agentSince > (o.agentWithoutSshMs ?? AGENT_WITHOUT_SSH_MS)) {
+      if (agent ?? await o.driver.agentPing(o.vm, o.signal).catch(() => false)) {
+        agentSince = Date.now();
+        decideAt = agentSince + (o.agentWithoutSshMs ?? AGENT_WITHOUT_SSH_MS);
+      }
+    } else if (Date.now() > decideAt!) {
+      bootState = await agentBootState(o.driver, o.vm, o.signal);
+      if (bootState && /^(initializing|starting)$/.test(bootState.state)) {
+        // Still booting: asked again later; the boot timeout still bounds the wait.
+        decideAt = Date.now() + (o.stillBootingRecheckMs ?? STILL_BOOTING_RECHECK_MS);
+        await sleep(o.pollMs ?? 2000, o.signal);
+        continue;
+      }
       const tail = consoleTail(await o.driver.readSerialConsole(o.vm).catch(() => ""));
       throw new GuestNeverBootedError(
-        `VM '${o.vm}' runs (its guest agent has answered for ${Math.round((Date.now() - agentSince) / 1000)} s) but does not answer over SSH (${lastError}): booted without a reachable network`,
+        `VM '${o.vm}' runs (its guest agent has answered for ${Math.round((Date.now() - agentSince) / 1000)} s) but does not answer over SSH (${lastError}): booted without a reachable network${bootState ? ` (${describeBootState(bootState)})` : ""}`,
         null, tail,
       );
     }
@@ -178,7 +241,7 @@ async function waitForAnswer(o: WaitForGuestOptions): Promise<WaitResult> {
   const tail = consoleTail(text);
   const last = tail.split("\n").slice(-2).join(" | ");
   throw new GuestNeverBootedError(
-    `VM '${o.vm}' did not answer over SSH within ${Math.round(o.timeoutMs / 1000)} s (${lastError})${last ? `; last console output: ${last}` : ""}${accelFallback ? ` (${accelFallback})` : ""}`,
+    `VM '${o.vm}' did not answer over SSH within ${Math.round(o.timeoutMs / 1000)} s (${lastError}${bootState ? `; ${describeBootState(bootState)}` : ""})${last ? `; last console output: ${last}` : ""}${accelFallback ? ` (${accelFallback})` : ""}`,
     consoleBootFailure(text), tail,
   );
 }

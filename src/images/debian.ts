@@ -9,6 +9,7 @@ import { processesUnder } from "./cache.js";
 import { prepareChroot, chrootRun } from "./chroot.js";
 import type { StepRunner } from "./steps.js";
 import type { BuiltDisk } from "./tiny.js";
+import { FIRSTBOOT_NET_UNIT, firstbootNetScript } from "./firstboot.js";
 
 /** Files that must be in place before packages are installed (read by their postinst). */
 export function earlyFiles(r: DebianRecipe): Record<string, string> {
@@ -47,86 +48,6 @@ export function compressedPartMagic(buf: Buffer): string {
     while (pos < buf.length && buf[pos] === 0) pos++;
   }
   return buf.subarray(pos, pos + 4).toString("hex");
-}
-
-/** The unit that runs the first-boot network script once, before the network service starts. */
-const FIRSTBOOT_NET_UNIT = `[Unit]
-Description=tiosa: bind the network configuration to the MAC address of this first boot's NIC (as the installer does)
-DefaultDependencies=no
-After=local-fs.target systemd-udev-trigger.service
-Before=network-pre.target NetworkManager.service systemd-networkd.service
-Wants=network-pre.target
-ConditionPathExists=!/etc/tiosa-install-network
-
-[Service]
-Type=oneshot
-RemainAfterExit=yes
-ExecStart=/usr/local/sbin/tiosa-firstboot-net
-StandardOutput=journal+console
-
-[Install]
-WantedBy=multi-user.target
-`;
-
-/**
- * The installer's network step, run at the first boot on the hypervisor the guest is
- * installed on: it finds the first Ethernet NIC and writes a DHCP configuration bound to that
- * NIC's MAC address, the way Anaconda writes the NIC it installed over (HWADDR, a keyfile's
- * mac-address=) and cloud-init on Ubuntu's cloud images writes netplan's match: macaddress.
- */
-function firstbootNetScript(tool: "networkmanager" | "netplan", waitForNicS: number): string {
-  const write = tool === "networkmanager"
-    ? `f=/etc/NetworkManager/system-connections/$n.nmconnection
-cat > "$f" <<EOF
-[connection]
-id=$n
-uuid=$(cat /proc/sys/kernel/random/uuid)
-type=ethernet
-autoconnect=true
-
-[ethernet]
-mac-address=$mac
-
-[ipv4]
-method=auto
-
-[ipv6]
-method=auto
-EOF
-chmod 600 "$f"`
-    : `f=/etc/netplan/50-cloud-init.yaml
-cat > "$f" <<EOF
-# written at the first boot, as cloud-init writes it on Ubuntu's cloud images
-network:
-  version: 2
-  ethernets:
-    $n:
-      match:
-        macaddress: "$mac"
-      set-name: $n
-      dhcp4: true
-EOF
-chmod 600 "$f"
-# netplan's generator ran before this file existed: render it for systemd-networkd now.
-netplan generate`;
-  return `#!/bin/sh
-# tiosa: the installer's network step, run once at the first boot (see the unit).
-set -eu
-n="" mac=""
-i=0
-while [ $i -lt ${waitForNicS * 2} ] && [ -z "$mac" ]; do
-  for d in /sys/class/net/*; do
-    # A NIC udev has finished with (renamed to its predictable name, in udev's database).
-    [ -e "$d/device" ] && [ "$(cat "$d/type")" = 1 ] && [ -e "/run/udev/data/n$(cat "$d/ifindex")" ] || continue
-    n=\${d##*/}; mac=$(cat "$d/address"); break
-  done
-  [ -n "$mac" ] || { sleep 0.5; i=$((i + 1)); }
-done
-[ -n "$mac" ] || { echo "tiosa-firstboot-net: no Ethernet NIC named by udev within ${waitForNicS} s" >&2; exit 1; }
-${write}
-echo "$n $mac" > /etc/tiosa-install-network
-echo "tiosa-firstboot-net: DHCP bound to $n ($mac)"
-`;
 }
 
 function networkFiles(r: DebianRecipe): Record<string, string> {

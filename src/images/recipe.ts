@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { FIRSTBOOT_NET_UNIT, firstbootNetScript } from "./firstboot.js";
 
 /**
  * A recipe is pure data: everything that decides what ends up in the image. Its canonical
@@ -113,12 +114,18 @@ function canonical(v: unknown): unknown {
   return v;
 }
 
-/** Content hash of a recipe (16 hex digits of SHA-256 over canonical JSON + builder version). */
+/**
+ * Content hash of a recipe: 16 hex digits of SHA-256 over its canonical JSON, the builder
+ * version and the programs the builder puts into the guest for it (the first-boot network
+ * step of a MAC-bound recipe), so that a change to any of them gets a new image.
+ */
 export function recipeHash(recipe: Recipe): string {
-  return createHash("sha256")
-    .update(BUILDER_VERSION + "\n" + JSON.stringify(canonical(recipe)))
-    .digest("hex")
-    .slice(0, 16);
+  const h = createHash("sha256").update(BUILDER_VERSION + "\n" + JSON.stringify(canonical(recipe)));
+  const n = recipe.kind === "debian" ? recipe.network : null;
+  if (n?.kind === "dhcp-mac-bound" && (n.tool === "networkmanager" || n.tool === "netplan")) {
+    h.update("\n" + FIRSTBOOT_NET_UNIT + firstbootNetScript(n.tool, n.waitForNicS));
+  }
+  return h.digest("hex").slice(0, 16);
 }
 
 /** What the recipe configured, in a few words per item, for the metadata file and `images list`. */

@@ -39,3 +39,46 @@ test("a fatal console line ends the wait at once, agent or not", async () => {
     (e: unknown) => e instanceof GuestNeverBootedError && e.consoleLine !== null && /ALERT!/.test(e.consoleLine),
   );
 });
+
+/** A running VM without an address whose agent runs commands: systemd answers `states` in turn. */
+function fakeDriverWithAgent(states: string[]): { driver: HypervisorDriver; asked: () => number } {
+  let n = 0;
+  const driver = {
+    capabilities: {
+      guestAgent: {
+        open: async () => ({
+          exec: async () => {
+            const state = states[Math.min(n, states.length - 1)]!;
+            n++;
+            const jobs = state === "starting" ? "12 tiosa-firstboot-net.service start running\n13 systemd-networkd.service start waiting\n" : "";
+            const failed = state === "degraded" ? "systemd-networkd-wait-online.service loaded failed failed Wait for Network to be Configured\n" : "";
+            return { code: 0, stdout: `${state}\n#jobs\n${jobs}#failed\n${failed}`, stderr: "" };
+          },
+          close: async () => {},
+        }),
+      },
+    },
+    stateReason: async () => "running (booted)",
+    readSerialConsole: async () => "",
+    guestAddress: async () => null,
+    agentPing: async () => true,
+  } as unknown as HypervisorDriver;
+  return { driver, asked: () => n };
+}
+
+test("a guest whose systemd is still starting units is waited for, and given up once its boot has finished without network, naming what failed", async () => {
+  const f = fakeDriverWithAgent(["starting", "starting", "degraded"]);
+  await assert.rejects(
+    waitForGuest({ driver: f.driver, vm: "v", access, timeoutMs: 60_000, agentWithoutSshMs: 100, stillBootingRecheckMs: 50, pollMs: 20 }),
+    (e: unknown) => e instanceof GuestNeverBootedError && /booted without a reachable network \(its systemd says 'degraded'; failed units: systemd-networkd-wait-online.service/.test(e.message),
+  );
+  assert.equal(f.asked(), 3, "asked while starting, twice, then once it had finished");
+});
+
+test("a guest still starting units when the boot timeout runs out: the timeout message says which jobs it was running", async () => {
+  const f = fakeDriverWithAgent(["starting"]);
+  await assert.rejects(
+    waitForGuest({ driver: f.driver, vm: "v", access, timeoutMs: 1500, agentWithoutSshMs: 100, stillBootingRecheckMs: 50, pollMs: 20 }),
+    (e: unknown) => e instanceof GuestNeverBootedError && /did not answer over SSH within 2 s \(no address yet; its systemd says 'starting'; jobs: 12 tiosa-firstboot-net.service start running/.test(e.message),
+  );
+});

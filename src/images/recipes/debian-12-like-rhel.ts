@@ -15,7 +15,7 @@ export const debian12LikeRhel: DebianRecipe = {
   name: "debian-12-like-rhel",
   kind: "debian",
   description: "Debian 12 configured like RHEL/CentOS: dracut hostonly initramfs, NetworkManager keyfile bound to the install-time MAC, root by UUID",
-  portabilityTrait: "dracut host-only initramfs (no other family's disk driver: the boot stops in dracut's emergency shell) and a NetworkManager connection bound to the MAC of its first boot (a new MAC leaves the NIC unconfigured)",
+  portabilityTrait: "dracut host-only initramfs (no other family's disk driver: the boot waits for its root disk with no time limit, given up after 2 min of that wait) and a NetworkManager connection bound to the MAC of its first boot (a new MAC leaves the NIC unconfigured)",
   os: { id: "debian", version: "12", codename: "bookworm" },
   mirror: DEFAULT_MIRROR,
   packages: [...DEBIAN_BASE_PACKAGES.filter((p) => p !== "initramfs-tools"), "dracut", "network-manager"],
