@@ -14,14 +14,21 @@ export interface GuestFacts {
   builtinAliases: string;
   /** Module names (normalised: '-' -> '_') found in the current initramfs. */
   initramfsModules: string[];
-  /** /boot/initrd.img-REL */
+  /** /boot/initrd.img-REL (Debian, either tool) or /boot/initramfs-REL.img (RHEL's dracut). */
   initramfsPath: string;
+  /** What builds the initramfs: initramfs-tools (mkinitramfs) or dracut; null when neither is installed. */
+  initramfsTool: "initramfs-tools" | "dracut" | null;
+  /** Free space (free blocks, as root sees them; virt-v2v's check) of / and /boot: mount point -> bytes. */
+  freeSpace: { mount: string; bytes: number }[];
   fstab: string;
   /** The kernel command line the guest boots with (/proc/cmdline, or grub.cfg offline). */
   cmdline: string;
   /** `blkid -o export` of the guest's block devices. */
   blkid: string;
-  /** Network configuration files: ifupdown, systemd-networkd .network, netplan. */
+  /**
+   * Network configuration files: ifupdown, systemd-networkd .network, netplan, NetworkManager
+   * keyfiles, ifcfg (secrets such as psk= and password= lines are left out when read).
+   */
   networkFiles: { path: string; content: string }[];
   /** Names of installed Debian packages among the known guest tools. */
   installedPackages: string[];
@@ -54,11 +61,17 @@ sec modules.alias; grep -E '^alias (pci|virtio|scsi):' "$M/modules.alias" 2>/dev
 sec modules.dep; cat "$M/modules.dep" 2>/dev/null
 sec modules.builtin; cat "$M/modules.builtin" 2>/dev/null
 sec builtin.aliases; [ -r "$M/modules.builtin.modinfo" ] && tr '\\000' '\\n' < "$M/modules.builtin.modinfo" | grep -E '^[^.]+\\.alias=(pci|virtio|scsi):'
-sec initramfs.path; printf '%s\\n' "/boot/initrd.img-$REL"
+IMG=/boot/initrd.img-$REL
+[ -r "$IMG" ] || [ ! -r "/boot/initramfs-$REL.img" ] || IMG=/boot/initramfs-$REL.img
+sec initramfs.path; printf '%s\\n' "$IMG"
+sec initramfs.tool
+if command -v dracut >/dev/null 2>&1; then echo dracut; elif command -v mkinitramfs >/dev/null 2>&1; then echo initramfs-tools; fi
 sec initramfs.modules
-if command -v lsinitramfs >/dev/null 2>&1 && [ -r "/boot/initrd.img-$REL" ]; then
+KO='\\.ko(\\.(xz|zst|gz))?$'
+if [ -r "$IMG" ] && { command -v lsinitramfs >/dev/null 2>&1 || command -v lsinitrd >/dev/null 2>&1; }; then
   TMPDIR=$(mktemp -d /var/tmp/tiosa-adapt-facts.XXXXXX) && export TMPDIR
-  lsinitramfs "/boot/initrd.img-$REL" 2>/dev/null | grep -E '\\.ko(\\.(xz|zst|gz))?$' | sed -E 's|.*/||; s/\\.ko(\\.(xz|zst|gz))?$//'
+  if command -v lsinitramfs >/dev/null 2>&1; then lsinitramfs "$IMG" 2>/dev/null
+  else lsinitrd "$IMG" 2>/dev/null | awk '{print $NF}'; fi | grep -E "$KO" | sed -E "s|.*/||; s/$KO//"
   rm -rf "$TMPDIR"
 fi
 # Archives tiosa appended (lsinitramfs lists only the first compressed one).
@@ -69,11 +82,17 @@ if [ "\${TIOSA_OFFLINE:-0}" = 1 ]; then
   grep -E "^[[:space:]]*linux[[:space:]].*vmlinuz-$REL" /boot/grub/grub.cfg 2>/dev/null | head -n 1 | sed -E 's/^[[:space:]]*linux[[:space:]]+[^[:space:]]+//'
 else cat /proc/cmdline; fi
 sec blkid; blkid -o export 2>/dev/null
-for f in /etc/network/interfaces /etc/network/interfaces.d/* /etc/systemd/network/*.network /run/systemd/network/*.network /etc/netplan/*.yaml; do
+for f in /etc/network/interfaces /etc/network/interfaces.d/* /etc/systemd/network/*.network /run/systemd/network/*.network /etc/netplan/*.yaml \\
+  /etc/NetworkManager/system-connections/* /etc/sysconfig/network-scripts/ifcfg-*; do
   [ -f "$f" ] || continue
-  sec "file $f"; cat "$f"
+  # Secrets (Wi-Fi keys, 802.1X and VPN passwords) never leave the guest.
+  sec "file $f"; grep -viE '^[[:space:]]*[A-Za-z0-9_-]*(psk|password|passwd|secret|wep-key[0-9]*|private-key)[A-Za-z0-9_-]*[[:space:]]*=' "$f"
 done
-sec packages; dpkg-query -W -f '\${db:Status-Abbrev} \${Package}\\n' open-vm-tools hyperv-daemons xe-guest-utilities qemu-guest-agent 2>/dev/null | awk '$1 ~ /^ii/ {print $2}'
+TOOLS="open-vm-tools hyperv-daemons xe-guest-utilities qemu-guest-agent"
+sec packages
+if command -v dpkg-query >/dev/null 2>&1; then dpkg-query -W -f '\${db:Status-Abbrev} \${Package}\\n' $TOOLS 2>/dev/null | awk '$1 ~ /^ii/ {print $2}'
+elif command -v rpm >/dev/null 2>&1; then for p in $TOOLS; do rpm -q --qf '%{NAME}\\n' "$p" 2>/dev/null | grep -v 'not installed'; done; fi
+sec freespace; for m in / /boot; do [ -d "$m" ] && printf '%s %s\\n' "$m" "$(stat -f -c '%f %S' "$m" 2>/dev/null)"; done
 sec nics
 if [ "\${TIOSA_OFFLINE:-0}" != 1 ]; then
   for n in /sys/class/net/*; do
@@ -119,6 +138,9 @@ export function parseFacts(output: string, via: GuestFacts["via"]): GuestFacts {
     builtinAliases: get("builtin.aliases"),
     initramfsModules: [...new Set(lines("initramfs.modules").map(normaliseModule))].sort(),
     initramfsPath: get("initramfs.path"),
+    initramfsTool: get("initramfs.tool") === "dracut" ? "dracut" : get("initramfs.tool") === "initramfs-tools" ? "initramfs-tools" : null,
+    freeSpace: lines("freespace").map((l) => l.split(/\s+/)).filter((p) => p.length === 3 && /^\d+$/.test(p[1]!) && /^\d+$/.test(p[2]!))
+      .map((p) => ({ mount: p[0]!, bytes: Number(p[1]) * Number(p[2]) })),
     fstab: get("fstab"),
     cmdline: get("cmdline"),
     blkid: get("blkid"),

@@ -47,8 +47,31 @@ export function aliasMatches(pattern: string, modalias: string): boolean {
   return new RegExp(re + "$").test(modalias);
 }
 
+/**
+ * The drivers that handle these modaliases in mainline Linux. A built-in driver's aliases are
+ * missing from modules.builtin.modinfo in some kernels (Debian 13's 6.12 has virtio_pci built
+ * in, listed in modules.builtin, with no alias there): such a driver, when modules.builtin
+ * lists it, drives the device all the same.
+ */
+const MAINLINE_DRIVERS: [RegExp, string[]][] = [
+  [/^pci:v00001AF4d/, ["virtio_pci"]],
+  [/^virtio:d00000002v/, ["virtio_blk"]],
+  [/^virtio:d00000001v/, ["virtio_net"]],
+  [/^virtio:d00000008v/, ["virtio_scsi"]],
+  [/^scsi:t-0x00/, ["sd_mod"]],
+  [/^pci:v000015ADd000007C0/, ["vmw_pvscsi"]],
+  [/^pci:v000015ADd000007B0/, ["vmxnet3"]],
+  [/^pci:v00008086d00007010/, ["ata_piix"]],
+  [/^pci:v00008086d00002922/, ["ahci"]],
+  [/^pci:v00001000d00000012/, ["sym53c8xx"]],
+  [/^pci:v00001011d00000009/, ["tulip"]],
+  [/^pci:v000010ECd00008139/, ["8139cp", "8139too"]],
+  [/^pci:v00008086d0000100E/, ["e1000"]],
+  [/^pci:v00008086d000010D3/, ["e1000e"]],
+];
+
 /** Module names whose alias (modules.alias, or builtin aliases) matches a modalias. */
-function modulesForAlias(modalias: string, facts: Pick<GuestFacts, "modulesAlias" | "builtinAliases">): { loadable: string[]; builtin: string[] } {
+function modulesForAlias(modalias: string, facts: Pick<GuestFacts, "modulesAlias" | "builtinAliases" | "modulesBuiltin">): { loadable: string[]; builtin: string[] } {
   const loadable = new Set<string>(), builtin = new Set<string>();
   for (const line of facts.modulesAlias.split("\n")) {
     const m = /^alias\s+(\S+)\s+(\S+)/.exec(line);
@@ -57,6 +80,10 @@ function modulesForAlias(modalias: string, facts: Pick<GuestFacts, "modulesAlias
   for (const line of facts.builtinAliases.split("\n")) {
     const m = /^([^.\s]+)\.alias=(\S+)/.exec(line.trim());
     if (m && aliasMatches(m[2]!, modalias)) builtin.add(normaliseModule(m[1]!));
+  }
+  if (loadable.size === 0 && builtin.size === 0) {
+    const inKernel = builtinModules(facts.modulesBuiltin);
+    for (const d of MAINLINE_DRIVERS.find(([re]) => re.test(modalias))?.[1] ?? []) if (inKernel.has(d)) builtin.add(d);
   }
   return { loadable: [...loadable].sort(), builtin: [...builtin].sort() };
 }

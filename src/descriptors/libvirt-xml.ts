@@ -172,6 +172,33 @@ function firmwareOf(os: Node | undefined, osType: string | null, arch: string | 
 }
 
 /** The tiosa run marker in <metadata>, if this domain was created by tiosa. */
+/** Secure Boot, TPM, passthrough and shared disks as the domain XML states them (formatdomain.html). */
+function featuresOf(os: Node | undefined, devices: Node): VmInventory["features"] {
+  const sbFeature = asArray(asNode(os?.["firmware"])?.["feature"]).find((f) => attr(f, "name") === "secure-boot");
+  const loaderSecure = attr(asNode(os?.["loader"]), "secure");
+  const secureBoot = sbFeature ? attr(sbFeature, "enabled") === "yes" : loaderSecure !== null ? loaderSecure === "yes" : null;
+  const tpmNode = asArray(devices["tpm"])[0];
+  const passthrough = asArray(devices["hostdev"]).map((h) => {
+    const type = attr(h, "type") ?? "?";
+    const src = asNode(h["source"]);
+    if (attr(h, "mode") === "capabilities") return `${type} (host capability)`;
+    if (type === "pci") {
+      const a = asNode(src?.["address"]);
+      const hex = (v: string | null, w: number) => (v === null ? "?" : Number(v).toString(16).padStart(w, "0"));
+      return `pci ${hex(attr(a, "domain"), 4)}:${hex(attr(a, "bus"), 2)}:${hex(attr(a, "slot"), 2)}.${attr(a, "function") ?? "?"}`;
+    }
+    if (type === "usb") return `usb ${attr(asNode(src?.["vendor"]), "id") ?? "?"}:${attr(asNode(src?.["product"]), "id") ?? "?"}`;
+    if (type === "scsi") return `scsi ${attr(asNode(src?.["adapter"]), "name") ?? "?"}`;
+    return type;
+  });
+  const sharedDisks = asArray(devices["disk"]).filter((d) => "shareable" in d).map((d, i) => attr(asNode(d["target"]), "dev") ?? `disk ${i}`);
+  // libvirt keeps its own snapshots beside the domain (the driver asks for them); a VMware
+  // disk NAME-000001.vmdk (libvirt's ESX driver shows them) is a snapshot's delta.
+  const snapshots = asArray(devices["disk"]).map((d) => ({ t: attr(asNode(d["target"]), "dev"), s: diskSource(d) }))
+    .filter((d) => d.s && /-\d{6}\.vmdk$/i.test(d.s)).map((d) => `${d.t ?? "disk"} runs on snapshot delta ${d.s}`);
+  return { secureBoot, tpm: tpmNode ? attr(tpmNode, "model") ?? "tpm" : null, snapshots, passthrough, sharedDisks };
+}
+
 export function tiosaRunIdOf(tree: Node): string | null {
   const md = asNode(asNode(tree["domain"])?.["metadata"]);
   if (!md) return null;
@@ -247,6 +274,7 @@ export function parseLibvirtDomainXml(xml: string, origin: string): VmInventory 
     disks: parseDisks(devices, notes),
     nics: parseNics(devices, notes),
     graphics,
+    features: featuresOf(os, devices),
     io: null,
     notes,
   };

@@ -371,9 +371,14 @@ function readVirtualSystem(vs: XNode, ctx: Ctx): VmInventory {
   const osType = attr(osSec, "osType") ?? text(osSec, "OSType") ?? text(osSec, "Description") ?? (attr(osSec, "id") ? `cim-os-${attr(osSec, "id")}` : null);
 
   let firmware: VmInventory["firmware"] = null;
+  let secureBoot: boolean | null = null;
   for (const c of [...children(vhs, "Config"), ...children(vhs, "ExtraConfig")]) {
     if (attr(c, "key") === "firmware") firmware = /efi/i.test(attr(c, "value") ?? "") ? "uefi" : "bios";
+    if (attr(c, "key")?.toLowerCase() === "uefi.secureboot.enabled") secureBoot = /^true$/i.test(attr(c, "value") ?? "");
   }
+  // VMware writes a vTPM and PCI passthrough as Items with a subtype (vmware.vtpm, vmware.pcipassthrough;
+  // not vmware.cdrom.remotepassthrough, a client's CD drive).
+  const subtypes = items.map((i) => (i.subType ?? "").toLowerCase());
   const vbox = child(vs, "Machine");
   if (firmware === null && vbox) {
     const fw = attr(child(child(vbox, "Hardware"), "Firmware"), "type");
@@ -385,7 +390,18 @@ function readVirtualSystem(vs: XNode, ctx: Ctx): VmInventory {
     name, uuid: vboxUuid, origin: "ovf", hypervisorType: hypervisorTypeOf(systemType), state: null,
     memoryBytes, cpu: { count: cpuCount, cores, sockets: cores && cpuCount ? Math.max(1, Math.floor(cpuCount / cores)) : null },
     firmware, machine: systemType, osType, disks, nics, notes,
+    features: {
+      secureBoot, tpm: subtypes.some((t) => t.includes("tpm")) ? "vtpm" : null,
+      snapshots: snapshotsOf(vs), passthrough: subtypes.filter((t) => t.includes("pcipassthrough")).map((t) => `pci ${t}`), sharedDisks: [],
+    },
   });
+}
+
+/** oVirt's SnapshotsSection lists the VM's snapshots (the "Active VM" one is the running state, not a snapshot). */
+function snapshotsOf(vs: XNode): string[] {
+  return sections(vs, "SnapshotsSection").flatMap((s) => children(s, "Snapshot"))
+    .filter((s) => !/^active vm/i.test(text(s, "Description") ?? ""))
+    .map((s) => `${text(s, "Description") ?? "snapshot"} (${attr(s, "id") ?? "no id"})`);
 }
 
 function bump(m: Map<string, number>, k: string) { m.set(k, (m.get(k) ?? 0) + 1); }
@@ -404,6 +420,7 @@ function readOvirtSystem(vs: XNode, ctx: Ctx): VmInventory {
   const disks: DiskInventory[] = [];
   const nics: NicInventory[] = [];
   const ignored = new Map<string, number>();
+  const shared: string[] = [];
   for (const it of hwItems(vhs).map(toHwItem)) {
     const rt = it.resourceType;
     if (rt === RT.CPU) {
@@ -422,6 +439,7 @@ function readOvirtSystem(vs: XNode, ctx: Ctx): VmInventory {
     } else if (rt === RT.DISK) {
       const disk = it.hostResource ? diskByHostResource(it.hostResource, ctx).disk : null;
       const iface = (disk?.diskInterface ?? "").toLowerCase();
+      if (/^true$/i.test(text(it.raw, "Shareable") ?? "")) shared.push(disk?.diskId ?? it.hostResource ?? `item ${it.instanceId}`);
       const dev = (text(it.raw, "Device") ?? text(it.raw, "Type") ?? "disk").toLowerCase();
       disks.push({
         target: null, bus: OVIRT_BUS[iface] ?? (iface || null), device: dev === "cdrom" ? "cdrom" : "disk",
@@ -447,6 +465,7 @@ function readOvirtSystem(vs: XNode, ctx: Ctx): VmInventory {
   return VmInventory.parse({
     name, uuid: null, origin: "ovf", hypervisorType: "kvm", memoryBytes,
     cpu: { count: cpuCount, sockets, cores, threads }, firmware, machine, osType, disks, nics, notes,
+    features: { secureBoot: bios === "4" ? true : firmware === "uefi" ? false : null, tpm: null, snapshots: snapshotsOf(vs), passthrough: nics.filter((n) => n.model === "pci-passthrough").map((n) => `pci NIC ${n.mac ?? "?"} (passthrough)`), sharedDisks: shared },
   });
 }
 

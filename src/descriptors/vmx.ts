@@ -188,6 +188,20 @@ export function parseVmx(text: string, origin: string): VmInventory {
     const hex = uuidRaw.replace(/[^0-9a-f]/gi, "").toLowerCase();
     if (hex.length === 32) uuid = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
   }
+  // Readiness facts (Forklift's VMware rules read the same keys from vSphere's API).
+  const sharedBuses = [...controllers.keys()].filter((c) => { const v = e.get(`${c}.sharedbus`)?.toLowerCase(); return v !== undefined && v !== "none"; });
+  const features = {
+    secureBoot: e.has("uefi.secureboot.enabled") ? truthy(e.get("uefi.secureboot.enabled")) : firmware === "uefi" ? null : false,
+    tpm: truthy(e.get("vtpm.present")) ? "vtpm" : null,
+    // A disk named NAME-000001.vmdk is the delta of a snapshot: the VM runs on a snapshot chain.
+    snapshots: disks.filter((d) => d.source && /-\d{6}\.vmdk$/i.test(d.source)).map((d) => `${d.target} runs on snapshot delta ${d.source}`),
+    passthrough: [
+      ...[...e.keys()].filter((k) => /^pcipassthru\d+\.present$/.test(k) && truthy(e.get(k))).map((k) => { const p = k.split(".")[0]!; return `pci ${e.get(`${p}.id`) ?? e.get(`${p}.deviceid`) ?? p}`; }),
+      ...disks.filter((d) => d.device === "lun").map((d) => `scsi-passthru ${d.target}${d.source ? ` (${d.source})` : ""}`),
+      ...[...e.keys()].filter((k) => /^usb\.autoconnect\.device\d+$/.test(k)).map((k) => `usb ${e.get(k)}`),
+    ],
+    sharedDisks: disks.filter((d) => d.device === "disk" && (sharedBuses.includes(d.target!.split(":")[0]!) || e.get(`${d.target}.sharing`)?.toLowerCase() === "multi-writer")).map((d) => d.target!),
+  };
   const hw = e.get("virtualhw.version");
   return VmInventory.parse({
     name: e.get("displayname") ?? origin.replace(/^.*\//, "").replace(/\.vmx$/i, ""),
@@ -195,6 +209,6 @@ export function parseVmx(text: string, origin: string): VmInventory {
     memoryBytes,
     cpu: { count: cpuCount, cores: coresPerSocket, sockets: coresPerSocket ? Math.max(1, Math.floor(cpuCount / coresPerSocket)) : null },
     firmware, machine: hw ? `vmx-${hw.padStart(2, "0")}` : null, osType: e.get("guestos") ?? null,
-    disks, nics, notes,
+    disks, nics, features, notes,
   });
 }

@@ -57,6 +57,22 @@ export const VmInventory = z.object({
   disks: z.array(DiskInventory),
   nics: z.array(NicInventory),
   graphics: z.array(z.string()).default([]),
+  /**
+   * What makes a VM hard to move as it is (the readiness checks of `tiosa assess`, after
+   * Forklift's validation rules): read from the descriptor or the hypervisor where it says so.
+   */
+  features: z.object({
+    /** UEFI Secure Boot on; null where the source does not say. */
+    secureBoot: z.boolean().nullable().default(null),
+    /** A virtual TPM: its model ("tpm-crb", "vtpm"), null when none. */
+    tpm: z.string().nullable().default(null),
+    /** Snapshots, by name or id, or the evidence of one (a disk that is a snapshot's delta). */
+    snapshots: z.array(z.string()).default([]),
+    /** Host devices passed through ("pci 0000:06:12.5", "usb 0x1234:0x5678", "scsi-passthru scsi0:1"). */
+    passthrough: z.array(z.string()).default([]),
+    /** Disks shared with other VMs (libvirt <shareable/>, VMware multi-writer or a shared SCSI bus). */
+    sharedDisks: z.array(z.string()).default([]),
+  }).prefault({}),
   /** I/O counters (libvirt domblkstat / domifstat), when the VM is running. */
   io: z.object({
     block: z.array(z.object({ target: z.string(), readBytes: z.number(), writeBytes: z.number(), readRequests: z.number(), writeRequests: z.number() })),

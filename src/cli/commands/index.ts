@@ -22,6 +22,7 @@ export const commands: CommandEntry[] = [
   { name: "images", load: async () => (await import("./images.js")).imagesCommand },
   { name: "routes", load: async () => (await import("./routes.js")).routesCommand },
   { name: "migrate", load: async () => (await import("./migrate.js")).migrateCommand },
+  { name: "assess", load: async () => (await import("./assess.js")).assessCommand },
   { name: "inspect", load: async () => (await import("./inspect.js")).inspectCommand },
   { name: "hypervisor-tests", load: async () => (await import("./hypervisor-tests.js")).hypervisorTestsCommand },
   { name: "capture", load: async () => (await import("./capture.js")).captureCommand },

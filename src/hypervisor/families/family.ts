@@ -42,6 +42,11 @@ export const HardwareFamily = z.object({
   video: z.object({ model: z.string().min(1) }),
   /** Hyper-V enlightenments (libvirt <features><hyperv> element names) to turn on. */
   hyperv: z.array(z.string()).default([]),
+  /**
+   * The most one VM may have on the hypervisor this family stands for (its vendor's
+   * configuration maximums), with where the figures come from; `tiosa assess` checks them.
+   */
+  limits: z.object({ vcpus: z.number().int().positive(), memoryBytes: z.number().positive(), source: z.string().min(1) }).optional(),
   /** Paper's name of the hypervisor whose hardware this is. */
   standsFor: z.string(),
   /**

@@ -2,6 +2,7 @@ import type { HardwareFamilyInput } from "./family.js";
 
 export const hyperv: HardwareFamilyInput = {
   name: "hyperv",
+  limits: { vcpus: 64, memoryBytes: 2 ** 40, source: "Hyper-V on Windows Server 2022, generation 1 VM: 64 vCPUs, 1 TB" },
   standsFor: "Microsoft Hyper-V (Generation 1 VM)",
   description: "Hyper-V Generation 1 virtual hardware (i440fx, IDE disk, DEC 21140 'legacy network adapter' as QEMU tulip, VHD image, Hyper-V enlightenments) emulated on QEMU; it is not Microsoft's hypervisor and has no VMBus synthetic devices.",
   machine: "pc",

@@ -2,6 +2,7 @@ import type { HardwareFamilyInput } from "./family.js";
 
 export const vmware: HardwareFamilyInput = {
   name: "vmware",
+  limits: { vcpus: 768, memoryBytes: 24 * 2 ** 40, source: "vSphere 8.0 configuration maximums: 768 vCPUs, 24 TB per VM" },
   standsFor: "VMware vSphere/ESXi",
   description: "VMware ESXi's virtual hardware (i440fx, PVSCSI controller, VMXNET3 NIC, VMware SVGA, VMDK image) emulated on QEMU; it is not VMware's hypervisor.",
   machine: "pc",

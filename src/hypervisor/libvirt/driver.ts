@@ -184,6 +184,9 @@ export class LibvirtDriver implements HypervisorDriver {
         inv.notes.push(`disk ${d.target}: capacity unknown (${r.stderr.trim().replace(/^error: /gm, "").split("\n").join(" ")})`);
       }
     }
+    // Snapshots are kept by libvirt beside the domain, not in its XML.
+    const snaps = await this.virsh.raw(["snapshot-list", "--name", "--", vm], { signal });
+    if (snaps.code === 0) inv.features.snapshots = snaps.stdout.split("\n").map((l) => l.trim()).filter(Boolean);
     if (!inv.cpu.model && inv.hypervisorType === "qemu") inv.notes.push("CPU model not set in the domain: QEMU's default (qemu64 under TCG)");
     if (state === "running" || state === "paused") {
       const block = [];
