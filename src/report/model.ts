@@ -11,6 +11,9 @@ import { worst, type Verdict } from "../method/verdict.js";
 import type { Aggregate, TestRow } from "../evaluate/types.js";
 import { BUILTIN_FAMILIES } from "../hypervisor/families/index.js";
 import { RECIPES } from "../images/recipes/index.js";
+import type { Assessment } from "../assess/assess.js";
+import { predictCell, summarisePredictions, type CellPrediction, type PredictionSummary } from "../assess/prediction.js";
+import { ASSESSMENT_EVIDENCE } from "../campaign/steps/assessment.js";
 
 /**
  * The report model: everything a reporter prints, computed once from a run's store.
@@ -89,6 +92,8 @@ export interface CellReport {
   bestRoute: string | null;
   routes: RouteReport[];
   cause: Cause | null;
+  /** What the assessment of the source, made before the move, predicted for this cell (docs/assess.md). */
+  prediction: CellPrediction | null;
 }
 
 export interface GuestMatrix {
@@ -110,6 +115,8 @@ export interface Summary {
   withoutResult: number;
   unstable: number;
   failuresByCause: Record<CauseClass, number>;
+  /** How right the predictions were: precision and recall of FAILURE and WARNING cells. */
+  predictions: PredictionSummary;
   /** Figure 6's sentence. */
   text: string;
 }
@@ -206,7 +213,13 @@ export function buildReportModel(store: RunStore): ReportModel {
   const stepsOf = new Map<string, StepRecord[]>();
   for (const s of allSteps) (stepsOf.get(s.jobId) ?? stepsOf.set(s.jobId, []).get(s.jobId)!).push(s);
   const allEvidence = store.evidence();
-  const evidenceOf = (jobId: string) => allEvidence.filter((e) => e.jobId === jobId).map((e) => evidenceView(store, e));
+  // The assessment is the capture's prediction, shown as such, not as evidence of a case.
+  const evidenceOf = (jobId: string) => allEvidence.filter((e) => e.jobId === jobId && e.kind !== ASSESSMENT_EVIDENCE).map((e) => evidenceView(store, e));
+  const assessments = new Map<string, Assessment>();
+  for (const e of allEvidence) {
+    if (e.kind !== ASSESSMENT_EVIDENCE || !e.text || assessments.has(e.jobId)) continue;
+    try { assessments.set(e.jobId, JSON.parse(e.text) as Assessment); } catch { /* a damaged row predicts nothing */ }
+  }
   const familyOf = new Map(plan.hypervisors.map((h) => [h.name, h.family]));
 
   const caseJobs = plan.jobs.filter((j): j is CaseJob => j.kind === "case");
@@ -279,11 +292,16 @@ export function buildReportModel(store: RunStore): ReportModel {
     const cause = cv.status === "no-route"
       ? classifyFailure({ noRoute: { fromFamily: hsFamily, toFamily: hutFamily }, steps: [], evaluation: null, target: null, evidence: [] })
       : cv.verdict === "FAILURE" ? best?.cause ?? null : null;
+    // The first cycle's capture of this source that recorded an assessment.
+    const captureIds = plan.jobs.filter((j) => j.kind === "capture" && j.guest === pc.guest && j.hs === pc.hs).sort((a, b) => (a.kind === "capture" && b.kind === "capture" ? a.cycle - b.cycle : 0)).map((j) => j.id);
+    const assessment = captureIds.map((id) => assessments.get(id)).find((a) => a !== undefined);
+    const observedVerdict = cv.status === "result" ? cv.verdict : null;
+    const prediction = assessment ? predictCell(assessment, hutFamily, { verdict: observedVerdict, tests: best?.tests ?? [] }) : null;
     return {
       id: cellId(pc.guest, pc.hs, pc.hut), guest: pc.guest, hs: pc.hs, hut: pc.hut, hsFamily, hutFamily,
       status: cv.status, verdict: cv.verdict,
       label: cv.status === "no-route" ? "NO ROUTE" : cv.status === "pending" ? "NO RESULT" : cv.verdict!,
-      unstable: routes.some((r) => !r.stability.stable), bestRoute: cv.bestRoute, routes, cause,
+      unstable: routes.some((r) => !r.stability.stable), bestRoute: cv.bestRoute, routes, cause, prediction,
     };
   });
 
@@ -303,7 +321,8 @@ export function buildReportModel(store: RunStore): ReportModel {
   const count = (v: Verdict) => withResult.filter((c) => c.verdict === v).length;
   const summary: Summary = {
     paths: cells.length, successful: count("SUCCESS"), warnings: count("WARNING"), failures: count("FAILURE"),
-    withoutResult: cells.length - withResult.length, unstable: cells.filter((c) => c.unstable).length, failuresByCause, text: "",
+    withoutResult: cells.length - withResult.length, unstable: cells.filter((c) => c.unstable).length, failuresByCause,
+    predictions: summarisePredictions(cells.map((c) => ({ prediction: c.prediction, verdict: c.status === "result" ? c.verdict : null }))), text: "",
   };
   const causes = (Object.keys(failuresByCause) as CauseClass[]).map((k) => `${failuresByCause[k]} ${CAUSE_LABELS[k]}`).join(", ");
   summary.text = `${summary.paths} paths: ${summary.successful} successful, ${summary.warnings} with warnings, ${summary.failures} failures`

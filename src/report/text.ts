@@ -56,3 +56,12 @@ export function caseTimeLines(c: CycleReport): string[] {
     ...(c.captureTime ? [`Its source capture (steps 1-3, shared): ${describeJobTime(c.captureTime)}`] : []),
   ];
 }
+
+/** A cell's prediction against its result, one line ("" without a prediction). */
+export function predictionCellLine(c: CellReport): string {
+  const p = c.prediction;
+  if (!p) return "";
+  const why = p.concerns.filter((x) => x.predicts.length).map((x) => `${x.id} (${x.predicts.map((q) => `${q.test} ${q.verdict}${q.observed ? `, was ${q.observed}` : ""}`).join("; ")})`);
+  const mark = p.hit === null ? "" : p.hit ? ": as predicted" : `: observed ${c.verdict}, MISSED`;
+  return `predicted ${p.verdict}${why.length ? ` by ${why.join(", ")}` : " (no concern predicts a test)"}${mark}`;
+}

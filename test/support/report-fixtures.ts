@@ -9,6 +9,10 @@ import { evaluate } from "../../src/evaluate/evaluate.js";
 import type { Snapshot } from "../../src/snapshot/schema.js";
 import { variant } from "./snapshots.js";
 import { LAB_HYPERVISORS_AND_GUESTS } from "./lab-campaign.js";
+import { assess } from "../../src/assess/assess.js";
+import { ASSESSMENT_EVIDENCE } from "../../src/campaign/steps/assessment.js";
+import { getFamily } from "../../src/hypervisor/families/index.js";
+import { hostonlyFacts } from "./guest-facts.js";
 
 /**
  * Store contents for the reporting pipeline's unit tests: a run written the way a runner
@@ -126,7 +130,7 @@ export interface FixtureRun { outputDir: string; runDir: string; runId: string; 
  * Writes the fixture run into a fresh temp output directory. `stopAfterJobs` leaves the rest
  * pending (an unfinished run); `crashInJob` leaves that job `running` mid-step.
  */
-export function writeFixtureRun(opts: { stopAfterJobs?: number; outputDir?: string; unreachable?: string } = {}): FixtureRun {
+export function writeFixtureRun(opts: { stopAfterJobs?: number; outputDir?: string; unreachable?: string; withAssessment?: boolean } = {}): FixtureRun {
   const outputDir = opts.outputDir ?? mkdtempSync(join(tmpdir(), "tiosa-report-test-"));
   const campaign = parseCampaign(FIXTURE_CAMPAIGN, join(outputDir, "fixture.yaml"));
   const plan = planCampaign(campaign, fixtureRoutes);
@@ -150,7 +154,7 @@ export function writeFixtureRun(opts: { stopAfterJobs?: number; outputDir?: stri
         store.finishStep(job.id, 1, { state: "done", detail: `family ${job.family}: VM count, memory, CPU, NIC, disk, firewall exposed through libvirt` });
         store.finishJob(job.id, "done");
       } else if (job.kind === "capture") {
-        writeCapture(store, job, sources);
+        writeCapture(store, job, sources, opts.withAssessment ?? false);
       } else {
         writeCase(store, job, sources.get(job.captureId)!);
       }
@@ -161,11 +165,18 @@ export function writeFixtureRun(opts: { stopAfterJobs?: number; outputDir?: stri
   return { outputDir, runDir: store.dir, runId: store.id, cleanup: () => rmSync(outputDir, { recursive: true, force: true }) };
 }
 
-function writeCapture(store: RunStore, job: CaptureJob, sources: Map<string, Snapshot>): void {
-  const source = onFamily(store.plan().hypervisors.find((h) => h.name === job.hs)!.family);
+function writeCapture(store: RunStore, job: CaptureJob, sources: Map<string, Snapshot>, withAssessment: boolean): void {
+  const plan = store.plan();
+  const family = (name: string) => plan.hypervisors.find((h) => h.name === name)!.family;
+  const source = onFamily(family(job.hs));
+  // The recorded facts of a MODULES=list virtio initramfs (test/fixtures/adapt), for every guest.
+  const huts = [...new Set(plan.cells.filter((c) => c.guest === job.guest && c.hs === job.hs).map((c) => family(c.hut)))];
+  const assessment = withAssessment ? assess({ source: `${job.guest} on ${job.hs}`, inventory: null, facts: hostonlyFacts(), sourceFamily: getFamily(family(job.hs)) }, huts.map(getFamily)) : null;
   for (const s of job.steps) {
     store.startStep(job.id, s.no, s.name);
-    store.finishStep(job.id, s.no, s.no === 3 ? { state: "done", snapshot: { role: "source", snapshot: source }, detail: "21 OS tests captured over ssh" } : { state: "done" });
+    store.finishStep(job.id, s.no, s.no === 3
+      ? { state: "done", snapshot: { role: "source", snapshot: source }, detail: "21 OS tests captured over ssh", ...(assessment ? { evidence: [{ kind: ASSESSMENT_EVIDENCE, text: JSON.stringify(assessment) }] } : {}) }
+      : { state: "done" });
   }
   sources.set(job.id, source);
   store.finishJob(job.id, "done");

@@ -203,3 +203,10 @@ test("kernel-lacks-driver: a driver built in without aliases in modules.builtin.
   const without = hostonlyFacts((f) => { f.modulesAlias = f.modulesAlias.split("\n").filter((l) => !/ virtio_pci$/.test(l)).join("\n"); f.builtinAliases = ""; });
   assert.equal(byId(run(subject({ facts: without }), ["kvm"]).concerns, "kernel-lacks-driver").length, 2, "neither in modules.alias nor built in: disk and NIC");
 });
+
+test("emulated-suspend: the vmdk, vhdx and vpc families predict Suspend and Resume FAILUREs on QEMU; kvm's qcow2 none", () => {
+  const c = byId(run(subject()).concerns, "emulated-suspend");
+  assert.deepEqual(c.flatMap((x) => x.families).sort(), ["hyperv", "vmware", "xen"]);
+  assert.deepEqual(c[0]!.predicts, [{ test: "1.1.e", verdict: "FAILURE" }, { test: "1.1.f", verdict: "FAILURE" }]);
+  assert.match(c.find((x) => x.families.includes("vmware"))!.detail, /vmdk; QEMU cannot save/);
+});

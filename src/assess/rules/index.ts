@@ -1,5 +1,6 @@
 import type { AssessRule } from "../concern.js";
 import { deviceNameInFstab } from "./device-name-in-fstab.js";
+import { emulatedSuspend } from "./emulated-suspend.js";
 import { firmwareMismatch } from "./firmware-mismatch.js";
 import { freeSpace } from "./free-space.js";
 import { guestTools } from "./guest-tools.js";
@@ -19,5 +20,5 @@ import { snapshots } from "./snapshots.js";
 export const ASSESS_RULES: readonly AssessRule[] = [
   firmwareMismatch, kernelLacksDriver, initramfsLacksDiskDriver, deviceNameInFstab,
   networkBoundToName, networkBoundToMac, nicIdentityChanges, resourcesBeyondTarget,
-  passthroughDevice, sharedDisk, snapshots, secureBootAndTpm, freeSpace, guestTools, guestUnreadable,
+  passthroughDevice, sharedDisk, snapshots, secureBootAndTpm, freeSpace, guestTools, emulatedSuspend, guestUnreadable,
 ];

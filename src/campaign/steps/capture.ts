@@ -6,11 +6,13 @@ import type { HypervisorDriver } from "../../hypervisor/driver.js";
 import { GuestProbeError, captureSnapshot } from "../../capture/snapshot.js";
 import type { Snapshot } from "../../snapshot/schema.js";
 import type { CaptureJob } from "../plan.js";
+import type { EvidenceInput } from "../store.js";
 import { guestOf, hypervisorsOf, imageOf, observeGuest, StepFailed, type RunContext } from "./common.js";
 import { guestAccess, probeTransport, testContext } from "./guest-access.js";
 import { runHypervisorSet, type HypervisorSet } from "./hypervisor-set.js";
 import { runStep, skipRest } from "./step.js";
 import { GUEST_MEMORY_BYTES } from "./readiness.js";
+import { assessSource } from "./assessment.js";
 
 /** libvirt short name of a guest's VM (lower-case letters, digits, '-', at most 31). */
 export function vmShortName(prefix: string, guest: string): string {
@@ -90,7 +92,22 @@ export async function runCapture(rc: RunContext, job: CaptureJob, driver: Hyperv
     }
     const guest = snapshot.guest!;
     const errs = guest.errors?.length ?? 0;
-    return { detail: `guest probe over ${guest.transport}: ${errs ? `${errs} probe error(s)` : "every probe answered"}`, snapshot: { role: "source", snapshot } };
+    // The prediction is made here, before any case moves the VM; it never fails the capture.
+    let predicted = "";
+    let evidence: EvidenceInput[] = [];
+    try {
+      const a = await assessSource(rc, job, hs.family, inventory ?? null, () => probeTransport(driver, vm, access, workDir, signal), signal);
+      const critical = Object.entries(a.assessment.worst).filter(([, w]) => w === "critical").map(([f]) => f);
+      predicted = `; assessment: ${a.assessment.concerns.length} concern(s)${critical.length ? `, critical for ${critical.join(", ")}` : ", none critical"}${a.assessment.guest.read === "no" ? " (guest not read)" : ""}`;
+      evidence = [a.evidence];
+    } catch (e) {
+      if (signal.aborted) throw e;
+      predicted = `; no assessment (${errorMessage(e)})`;
+    }
+    return {
+      detail: `guest probe over ${guest.transport}: ${errs ? `${errs} probe error(s)` : "every probe answered"}${predicted}`,
+      snapshot: { role: "source", snapshot }, evidence,
+    };
   });
   if (!s3) return null;
   return vm;

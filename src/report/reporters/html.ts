@@ -2,7 +2,8 @@ import type { Reporter } from "../reporter.js";
 import type { CellReport, EvidenceView, GuestMatrix, ReportModel, RouteReport } from "../model.js";
 import { CAUSE_LABELS } from "../../campaign/causes.js";
 import { htmlAttr as a, htmlText as t } from "../xml.js";
-import { LEGEND, STEP_STATE_MARK, formatDuration, runLine, testVerdictText, caseTimeLines, timeSummary } from "../text.js";
+import { LEGEND, STEP_STATE_MARK, formatDuration, predictionCellLine, runLine, testVerdictText, caseTimeLines, timeSummary } from "../text.js";
+import { predictionLine } from "../../assess/prediction.js";
 import { formatBytes } from "../../util/bytes.js";
 
 /**
@@ -114,6 +115,7 @@ function routeHtml(c: CellReport, r: RouteReport): string {
 function cellHtml(c: CellReport): string {
   return `<section class="cell-detail" id="${anchor(c.id)}"><h3>${t(c.guest)}: ${t(c.hs)} (${t(c.hsFamily)}) → ${t(c.hut)} (${t(c.hutFamily)}) ${tag(c.label)}${c.unstable ? " <span class=\"unstable\">~ unstable</span>" : ""}</h3>`
     + (c.cause && c.status === "no-route" ? `<p><strong>Cause: ${t(CAUSE_LABELS[c.cause.class])}</strong>: ${t(c.cause.reason)}</p>` : "")
+    + (c.prediction ? `<p class="prediction"><strong>Prediction</strong> (before the move): ${t(predictionCellLine(c))}</p>` : "")
     + c.routes.map((r) => routeHtml(c, r)).join("\n") + `</section>`;
 }
 
@@ -132,6 +134,7 @@ export function renderHtml(m: ReportModel): string {
 <p class="meta">${t(runLine(m))}</p>
 <p class="summary ${sumClass}" id="summary">${t(m.summary.text)}. Verdict: ${t(m.verdict)}</p>
 ${timeSummary(m) ? `<p class="meta" id="time">${t(timeSummary(m)!)}</p>` : ""}
+${m.summary.predictions.cells ? `<p class="meta" id="predictions">${t(predictionLine(m.summary.predictions))}</p>` : ""}
 <p class="note">${t(m.emulationNote)}</p>
 ${m.guests.map((g) => `<h2>Guest ${t(g.guest)} <span class="meta">(${t(g.source)})</span></h2>\n${matrix(m, g)}`).join("\n")}
 <div class="legend"><h3>Legend</h3>${legend}<div><span class="sw">★</span>the route the cell shows (best of several)</div></div>

@@ -1,7 +1,8 @@
 import type { Reporter } from "../reporter.js";
 import type { CellReport, GuestMatrix, ReportModel } from "../model.js";
 import { CAUSE_LABELS } from "../../campaign/causes.js";
-import { LEGEND, STEP_STATE_MARK, caseTimeLines, formatDuration, runLine, testVerdictText, timeSummary } from "../text.js";
+import { LEGEND, STEP_STATE_MARK, caseTimeLines, formatDuration, predictionCellLine, runLine, testVerdictText, timeSummary } from "../text.js";
+import { predictionLine } from "../../assess/prediction.js";
 
 /** Markdown for pull requests and wikis: the matrices as tables, then every cell's details. */
 
@@ -29,6 +30,7 @@ function fence(text: string): string {
 function cellMd(c: CellReport): string {
   const out = [`### ${c.guest}: ${c.hs} (${c.hsFamily}) → ${c.hut} (${c.hutFamily}): ${c.label}${c.unstable ? " (unstable)" : ""}`, ""];
   if (c.cause) out.push(`**Cause: ${CAUSE_LABELS[c.cause.class]}**: ${c.cause.reason}`, "");
+  if (c.prediction) out.push(`**Prediction**: ${predictionCellLine(c)}`, "");
   for (const r of c.routes) {
     const st = r.stability;
     out.push(`#### Route ${r.id}: ${r.verdict ?? "NO RESULT"}`, "",
@@ -58,6 +60,7 @@ export function renderMarkdown(m: ReportModel): string {
     `# tiosa campaign report: ${m.run.campaign}`, "", runLine(m), "",
     `**${m.summary.text}.** Verdict: **${m.verdict}**.`, "",
     ...(timeSummary(m) ? [timeSummary(m)!, ""] : []),
+    ...(m.summary.predictions.cells ? [predictionLine(m.summary.predictions), ""] : []),
     `> ${m.emulationNote}`, "",
     ...m.guests.flatMap((g) => [`## Guest ${g.guest} (${g.source})`, "", "Rows: source hypervisor (HS); columns: hypervisor under test (HUT).", "", matrix(m, g), ""]),
     "Legend: " + LEGEND.map(([k, v]) => `**${k}** ${v}`).join("; ") + "; ★ the route the cell shows.", "",

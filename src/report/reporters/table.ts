@@ -1,7 +1,8 @@
 import type { Reporter } from "../reporter.js";
 import type { CellReport, GuestMatrix, ReportModel } from "../model.js";
 import { CAUSE_LABELS } from "../../campaign/causes.js";
-import { LEGEND, cellShort, runLine, testVerdictText, timeSummary } from "../text.js";
+import { LEGEND, cellShort, predictionCellLine, runLine, testVerdictText, timeSummary } from "../text.js";
+import { predictionLine } from "../../assess/prediction.js";
 
 /**
  * What the terminal prints: per guest the HS x HUT matrix (Figures 3-5), the summary
@@ -39,6 +40,7 @@ function cellDetails(c: CellReport): string[] {
   const head = `${c.guest}: ${c.hs} (${c.hsFamily}) -> ${c.hut} (${c.hutFamily}): ${c.label}`;
   out.push(head);
   if (c.cause) out.push(`  cause: ${CAUSE_LABELS[c.cause.class]}: ${c.cause.reason}`);
+  if (c.prediction) out.push(`  ${predictionCellLine(c)}`);
   for (const r of c.routes) {
     const st = r.stability;
     const stab = !st.shown ? `${st.cyclesFinished} cycle${st.cyclesFinished === 1 ? "" : "s"}, stability not shown` : st.stable ? `stable over ${st.cyclesFinished} cycles` : `UNSTABLE over ${st.cyclesFinished} cycles, counted as cycle ${st.worstCycle}`;
@@ -68,8 +70,9 @@ export function renderTableReport(m: ReportModel): string {
   for (const g of m.guests) {
     parts.push(`Guest ${g.guest} (${g.source}): rows = source hypervisor (HS), columns = hypervisor under test (HUT)`, matrix(m, g), "");
   }
-  parts.push(`Summary: ${m.summary.text}`, `Verdict: ${m.verdict}`, ...(timeSummary(m) ? [timeSummary(m)!] : []), "");
-  const notable = m.cells.filter((c) => c.label !== "SUCCESS" || c.unstable);
+  parts.push(`Summary: ${m.summary.text}`, `Verdict: ${m.verdict}`, ...(timeSummary(m) ? [timeSummary(m)!] : []),
+    ...(m.summary.predictions.cells ? [predictionLine(m.summary.predictions)] : []), "");
+  const notable = m.cells.filter((c) => c.label !== "SUCCESS" || c.unstable || c.prediction?.hit === false);
   if (notable.length) {
     parts.push("Cells that are not a plain SUCCESS:");
     for (const c of notable) parts.push(...cellDetails(c));
