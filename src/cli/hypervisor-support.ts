@@ -94,6 +94,16 @@ export function renderInventory(inv: HypervisorInventory): string {
     "",
     renderVms(inv.vms),
   ];
+  // What makes a VM hard to move (tiosa assess reads the same fields).
+  const features = inv.vms.flatMap((v) => {
+    const f = v.features;
+    return [
+      f.secureBoot ? "Secure Boot on" : "", f.tpm ? `TPM ${f.tpm}` : "",
+      f.snapshots.length ? `snapshots: ${f.snapshots.join("; ")}` : "", f.passthrough.length ? `host devices passed through: ${f.passthrough.join(", ")}` : "",
+      f.sharedDisks.length ? `shared disks: ${f.sharedDisks.join(", ")}` : "",
+    ].filter(Boolean).map((x) => `  ${v.name}: ${x}`);
+  });
+  if (features.length) lines.push("", "Mobility (see tiosa assess):", ...features);
   const notes = inv.vms.flatMap((v) => v.notes.map((n) => `  ${v.name}: ${n}`));
   if (notes.length) lines.push("", "Notes:", ...notes);
   return lines.join("\n");

@@ -55,3 +55,9 @@ test("tiosa assess: bad input is exit 2 naming it (unknown family, missing file,
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("tiosa inspect prints what makes a VM hard to move (snapshots here), as tiosa assess reads it", async () => {
+  const r = await cli(["inspect", join(CORPUS, "vmware__vmx2xml-esx-in-the-wild-5.vmx")]);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /Mobility \(see tiosa assess\):\n\s+.*: snapshots: scsi0:0 runs on snapshot delta vmtest-000001\.vmdk/);
+});
