@@ -35,12 +35,17 @@ export function cellEffect(p: { test: string; verdict: "FAILURE" | "WARNING" }):
 }
 
 /** The concerns of `a` for HUT family `family`, set against the cell's observed verdict and tests. */
-export function predictCell(a: Assessment, family: string, observed: { verdict: Verdict | null; tests: { id: string; verdict: string }[] }): CellPrediction {
+export function predictCell(a: Assessment, family: string, observed: { verdict: Verdict | null; tests: { id: string; verdict: string; waived?: unknown }[] }): CellPrediction {
   const concerns: PredictedConcern[] = a.concerns.filter((c) => c.families.includes(family)).map((c) => ({
     id: c.id, severity: c.severity, detail: c.detail,
-    predicts: c.predicts.map((p) => ({ ...p, observed: observed.tests.find((t) => t.id === p.test)?.verdict ?? null })),
+    predicts: c.predicts.map((p) => {
+      const row = observed.tests.find((t) => t.id === p.test);
+      return { ...p, observed: row ? `${row.verdict}${row.waived ? " (waived)" : ""}` : null };
+    }),
   }));
-  const predicted = concerns.flatMap((c) => c.predicts.map(cellEffect));
+  // A test the campaign's rules waive leaves the cell's aggregation: so does its prediction.
+  const waived = new Set(observed.tests.filter((t) => t.waived).map((t) => t.id));
+  const predicted = concerns.flatMap((c) => c.predicts.filter((p) => !waived.has(p.test)).map(cellEffect));
   const verdict: Verdict = predicted.length ? worst(predicted) : "SUCCESS";
   return { verdict, ruleset: a.ruleset, concerns, hit: observed.verdict === null ? null : observed.verdict === verdict };
 }

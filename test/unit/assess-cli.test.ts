@@ -61,3 +61,13 @@ test("tiosa inspect prints what makes a VM hard to move (snapshots here), as tio
   assert.equal(r.code, 0, r.err);
   assert.match(r.out, /Mobility \(see tiosa assess\):\n\s+.*: snapshots: scsi0:0 runs on snapshot delta vmtest-000001\.vmdk/);
 });
+
+test("tiosa assess --waive drops a rule's concerns from the output and the exit status; an unknown id is exit 2", async () => {
+  const file = join(CORPUS, "vmware__vmx2xml-esx-in-the-wild-5.vmx");
+  const r = await cli(["assess", file, "--to", "vmware", "--waive", "snapshots,nic-identity-changes,emulated-suspend", "--format", "json"]);
+  assert.equal(r.code, 0, r.err);
+  assert.ok(!(JSON.parse(r.out) as { concerns: { id: string }[] }).concerns.some((c) => c.id === "snapshots"));
+  const bad = await cli(["assess", file, "--waive", "snapshot"]);
+  assert.equal(bad.code, 2);
+  assert.match(bad.err, /--waive names no rule: snapshot \(rules: .*snapshots/);
+});

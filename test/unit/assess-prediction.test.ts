@@ -51,3 +51,11 @@ test("a predicted test result counts as Table IV aggregates it: a Suspend FAILUR
   const onKvmFacts = assess({ source: "g", inventory: null, facts: hostonlyFacts(), sourceFamily: getFamily("kvm") }, [getFamily("kvm")], { keepsMac: true });
   assert.equal(predictCell(onKvmFacts, "kvm", { verdict: "SUCCESS", tests: [] }).verdict, "SUCCESS", "same hardware, MAC kept: nothing predicted");
 });
+
+test("a predicted test the campaign's rules waive does not count toward the cell, and is shown as waived", () => {
+  const onVmware = assess({ source: "g", inventory: null, facts: null, sourceFamily: getFamily("vmware") }, [getFamily("vmware")], { keepsMac: true });
+  const p = predictCell(onVmware, "vmware", { verdict: "SUCCESS", tests: [{ id: "1.1.e", verdict: "FAILURE", waived: { justification: "QEMU cannot save a vmdk VM" } }, { id: "1.1.f", verdict: "FAILURE", waived: { justification: "same" } }] });
+  assert.equal(p.verdict, "SUCCESS");
+  assert.equal(p.hit, true);
+  assert.equal(p.concerns.find((c) => c.id === "emulated-suspend")!.predicts[0]!.observed, "FAILURE (waived)");
+});

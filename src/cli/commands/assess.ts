@@ -3,18 +3,20 @@ import { UserError } from "../../errors.js";
 import { BUILTIN_FAMILIES, getFamily, loadFamilyFile } from "../../hypervisor/families/index.js";
 import { assess, assessmentExitCode, type Assessment } from "../../assess/assess.js";
 import { readSubject } from "../../assess/subject.js";
+import { ASSESS_RULES } from "../../assess/rules/index.js";
 import { renderTable } from "../../util/table.js";
 
 export const assessCommand: Command = {
   name: "assess",
   summary: "Readiness before a move: what will break on each target family (initramfs drivers, fstab, NIC bindings, firmware, snapshots, passthrough...), with evidence and remedy",
-  usage: "SOURCE [--vm NAME] [--to FAMILY[,FAMILY]] [--from FAMILY] [--keep-mac] [--family-file FILE] [--format table|json]   (SOURCE: libvirt URI, OVF, OVA, VMX, libvirt XML or disk image)",
+  usage: "SOURCE [--vm NAME] [--to FAMILY[,FAMILY]] [--from FAMILY] [--keep-mac] [--waive ID[,ID]] [--family-file FILE] [--format table|json]   (SOURCE: libvirt URI, OVF, OVA, VMX, libvirt XML or disk image)",
   options: {
     vm: { type: "string" },
     to: { type: "string" },
     from: { type: "string" },
     "keep-mac": { type: "boolean" },
     "family-file": { type: "string" },
+    waive: { type: "string" },
   },
   formats: ["table", "json"],
   async run(ctx) {
@@ -27,8 +29,12 @@ export const assessCommand: Command = {
     const targets = opt(ctx, "to") ? opt(ctx, "to")!.split(",").map((s) => s.trim()).filter(Boolean).map(getFamily) : [...BUILTIN_FAMILIES];
     if (!targets.length) throw new UserError("assess: --to names no family");
     const from = opt(ctx, "from") ? getFamily(opt(ctx, "from")!) : undefined;
+    const waive = (opt(ctx, "waive") ?? "").split(",").map((x) => x.trim()).filter(Boolean);
+    const unknown = waive.filter((id) => !ASSESS_RULES.some((r) => r.id === id));
+    if (unknown.length) throw new UserError(`assess: --waive names no rule: ${unknown.join(", ")} (rules: ${ASSESS_RULES.map((r) => r.id).join(", ")})`);
     const subject = await readSubject(source, { ...(opt(ctx, "vm") ? { vm: opt(ctx, "vm")! } : {}), ...(from ? { from } : {}), progress: ctx.err, signal: ctx.signal });
-    const a = assess(subject, targets, { keepsMac: ctx.options["keep-mac"] === true });
+    // A waived rule is not run: its concerns neither print nor count toward the exit status.
+    const a = assess(subject, targets, { keepsMac: ctx.options["keep-mac"] === true }, ASSESS_RULES.filter((r) => !waive.includes(r.id)));
     ctx.out(ctx.format === "json" ? JSON.stringify(a, null, 2) : renderAssessment(a));
     return assessmentExitCode(a);
   },
