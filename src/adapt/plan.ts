@@ -71,7 +71,7 @@ const MAINLINE_DRIVERS: [RegExp, string[]][] = [
 ];
 
 /** Module names whose alias (modules.alias, or builtin aliases) matches a modalias. */
-function modulesForAlias(modalias: string, facts: Pick<GuestFacts, "modulesAlias" | "builtinAliases" | "modulesBuiltin">): { loadable: string[]; builtin: string[] } {
+export function modulesForAlias(modalias: string, facts: Pick<GuestFacts, "modulesAlias" | "builtinAliases" | "modulesBuiltin">): { loadable: string[]; builtin: string[] } {
   const loadable = new Set<string>(), builtin = new Set<string>();
   for (const line of facts.modulesAlias.split("\n")) {
     const m = /^alias\s+(\S+)\s+(\S+)/.exec(line);

@@ -210,3 +210,8 @@ test("emulated-suspend: the vmdk, vhdx and vpc families predict Suspend and Resu
   assert.deepEqual(c[0]!.predicts, [{ test: "1.1.e", verdict: "FAILURE" }, { test: "1.1.f", verdict: "FAILURE" }]);
   assert.match(c.find((x) => x.families.includes("vmware"))!.detail, /vmdk; QEMU cannot save/);
 });
+
+test("initramfs-lacks-disk-driver: one of several drivers for a device is enough (PIIX IDE: ata_piix without ata_generic)", () => {
+  const facts = hostonlyFacts((f) => { f.initramfsModules.push("ata_piix", "libata", "scsi_mod", "scsi_common", "sd_mod", "t10_pi", "crc_t10dif", "crct10dif_common", "crc64_rocksoft", "crc64"); });
+  assert.deepEqual(byId(run(subject({ facts }), ["hyperv", "xen"]).concerns, "initramfs-lacks-disk-driver"), []);
+});

@@ -1,4 +1,4 @@
-import { depClosure, driversFor, parseModulesDep } from "../../adapt/plan.js";
+import { depClosure, driversFor, modulesForAlias, parseModulesDep } from "../../adapt/plan.js";
 import { normaliseModule } from "../../adapt/facts.js";
 import type { AssessRule } from "../concern.js";
 
@@ -22,8 +22,18 @@ export const initramfsLacksDiskDriver: AssessRule = {
     let disk;
     try { disk = driversFor(hardware.disk, f); } catch { return []; } // kernel-lacks-driver says it
     const builtin = builtins(f.modulesBuiltin);
-    const needed = depClosure(disk.loadable, parseModulesDep(f.modulesDep)).filter((m) => !builtin.has(m));
+    const deps = parseModulesDep(f.modulesDep);
     const inInitramfs = new Set(f.initramfsModules);
+    // Several drivers may match one device (PIIX IDE: ata_piix and ata_generic); one whose
+    // dependencies are all there is enough. The device works when, for one alternative id set,
+    // every modalias has such a driver (or a built-in one).
+    const usable = (m: string) => depClosure([m], deps).every((x) => builtin.has(x) || inInitramfs.has(x));
+    const works = hardware.disk.modaliases.some((alt) => alt.every((a) => {
+      const found = modulesForAlias(a, f);
+      return found.builtin.length > 0 || found.loadable.some(usable);
+    }));
+    if (works) return [];
+    const needed = depClosure(disk.loadable, deps).filter((m) => !builtin.has(m));
     const missing = needed.filter((m) => !inInitramfs.has(m));
     if (missing.length === 0) return [];
     const direct = disk.loadable.filter((m) => missing.includes(m));
