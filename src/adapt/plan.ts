@@ -116,7 +116,7 @@ export function depClosure(modules: string[], deps: Map<string, string[]>): stri
   return out;
 }
 
-function builtinModules(text: string): Set<string> {
+export function builtinModules(text: string): Set<string> {
   return new Set(text.split("\n").map((l) => l.trim()).filter(Boolean).map(moduleNameOfPath));
 }
 

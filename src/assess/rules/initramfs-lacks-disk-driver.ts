@@ -1,8 +1,5 @@
-import { depClosure, driversFor, modulesForAlias, parseModulesDep } from "../../adapt/plan.js";
-import { normaliseModule } from "../../adapt/facts.js";
+import { builtinModules, depClosure, driversFor, modulesForAlias, parseModulesDep } from "../../adapt/plan.js";
 import type { AssessRule } from "../concern.js";
-
-const builtins = (text: string) => new Set(text.split("\n").map((l) => normaliseModule(l.trim().replace(/^.*\//, "").replace(/\.ko(\.(xz|zst|gz))?$/, ""))).filter(Boolean));
 
 /** The root disk must be found by the initramfs: the target controller's driver has to be in it. */
 export const initramfsLacksDiskDriver: AssessRule = {
@@ -21,7 +18,7 @@ export const initramfsLacksDiskDriver: AssessRule = {
     }
     let disk;
     try { disk = driversFor(hardware.disk, f); } catch { return []; } // kernel-lacks-driver says it
-    const builtin = builtins(f.modulesBuiltin);
+    const builtin = builtinModules(f.modulesBuiltin);
     const deps = parseModulesDep(f.modulesDep);
     const inInitramfs = new Set(f.initramfsModules);
     // Several drivers may match one device (PIIX IDE: ata_piix and ata_generic); one whose
