@@ -16,7 +16,11 @@ interface GuestfishScriptResult extends ExecResult {
  * upload it, `sh` it, remove it. `readonly` opens the image read-only (then the script must
  * not write; reads only). TIOSA_OFFLINE=1 tells the script it is not running in its guest.
  */
-export async function runScriptOffline(image: string, format: string, script: string, opts: { readonly?: boolean; timeoutMs?: number; signal?: AbortSignal } = {}): Promise<GuestfishScriptResult> {
+export async function runScriptOffline(image: string, format: string, script: string, opts: {
+  readonly?: boolean; timeoutMs?: number; signal?: AbortSignal;
+  /** The VM's other disks, in its order: inspection mounts what its fstab puts on them (/var, /boot, ...). */
+  moreDisks?: { path: string; format: string }[];
+} = {}): Promise<GuestfishScriptResult> {
   const env = await libguestfsEnv(opts.signal);
   const dir = await mkdtemp(join(tmpdir(), "tiosa-adapt-gf-"));
   try {
@@ -25,15 +29,19 @@ export async function runScriptOffline(image: string, format: string, script: st
     const inGuest = `/tmp/tiosa-adapt-${process.pid}-${Date.now()}.sh`;
     // Read-only: the script runs on a throw-away qcow2 overlay, so the image itself is
     // never opened for writing (and lsinitramfs still has a writable /var/tmp).
-    let disk = image, diskFormat = format;
-    if (opts.readonly) {
-      disk = join(dir, "overlay.qcow2");
-      diskFormat = "qcow2";
-      const c = await run("qemu-img", ["create", "-q", "-f", "qcow2", "-b", resolve(image), "-F", format, disk], { timeoutMs: 60_000, signal: opts.signal });
-      if (c.code !== 0) throw new UserError(`image '${image}': cannot open it as ${format} (${c.stderr.trim()})`);
+    const args = ["--rw"];
+    for (const [i, d] of [{ path: image, format }, ...(opts.moreDisks ?? [])].entries()) {
+      let disk = d.path, diskFormat = d.format;
+      if (opts.readonly) {
+        disk = join(dir, `overlay-${i}.qcow2`);
+        diskFormat = "qcow2";
+        const c = await run("qemu-img", ["create", "-q", "-f", "qcow2", "-b", resolve(d.path), "-F", d.format, disk], { timeoutMs: 60_000, signal: opts.signal });
+        if (c.code !== 0) throw new UserError(`image '${d.path}': cannot open it as ${d.format} (${c.stderr.trim()})`);
+      }
+      args.push("--format=" + diskFormat, "-a", disk);
     }
+    args.push("-i");
     const commands = [`upload ${local} ${inGuest}`, `sh "TIOSA_OFFLINE=1 /bin/sh ${inGuest}"`, `rm ${inGuest}`];
-    const args = ["--rw", "--format=" + diskFormat, "-a", disk, "-i"];
     const r = await run("guestfish", args, { input: commands.join("\n") + "\n", env, timeoutMs: opts.timeoutMs ?? 30 * 60_000, signal: opts.signal });
     if (r.timedOut) throw new Error(`guestfish on '${image}': timed out after ${opts.timeoutMs ?? 30 * 60_000} ms`);
     if (r.code !== 0) {

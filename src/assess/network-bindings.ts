@@ -75,5 +75,22 @@ export function networkBindings(files: GuestFacts["networkFiles"]): NetworkBindi
       else out.push({ file: f.path, by: "name", name: dev, mac: null, line: `DEVICE=${dev}` });
     }
   }
+  return withoutRenderings(out);
+}
+
+/**
+ * One binding, once: netplan renders /etc/netplan into /run/systemd/network (and
+ * NetworkManager), so a live guest shows the same MAC match twice. The file the operator
+ * edits (/etc) is kept, the renderings under /run named beside it.
+ */
+function withoutRenderings(bindings: NetworkBinding[]): NetworkBinding[] {
+  const rendered = (b: NetworkBinding) => b.file.startsWith("/run/");
+  const same = (a: NetworkBinding, z: NetworkBinding) => a.by === z.by && a.mac === z.mac && (a.by === "mac" || a.name === z.name);
+  const out: NetworkBinding[] = [];
+  for (const b of bindings) {
+    if (rendered(b) && bindings.some((o) => !rendered(o) && same(o, b))) continue;
+    const renderings = rendered(b) ? [] : bindings.filter((o) => rendered(o) && same(b, o)).map((o) => o.file);
+    out.push(renderings.length ? { ...b, line: `${b.line} (rendered as ${renderings.join(", ")})` } : b);
+  }
   return out;
 }

@@ -61,14 +61,20 @@ async function looksLikeRawDisk(path: string, size: number): Promise<boolean> {
   } finally { await fh.close(); }
 }
 
-async function guestFactsOf(image: string, format: string, o: SubjectOptions): Promise<{ facts: GuestFacts | null; factsMissing?: string }> {
-  o.progress?.(`assess: reading the guest in ${image} (libguestfs, read-only)`);
+type FactsRead = { facts: GuestFacts | null; factsMissing?: string };
+
+/** Reads the guest from its disks, all in one appliance so inspection mounts what fstab puts on each. */
+async function guestFactsOf(disks: { path: string; format: string }[], o: SubjectOptions): Promise<FactsRead> {
+  const [first, ...more] = disks;
+  if (!first) return { facts: null, factsMissing: "no disk to read" };
+  const names = disks.map((d) => d.path).join(", ");
+  o.progress?.(`assess: reading the guest in ${names} (libguestfs, read-only)`);
   try {
-    const r = await runScriptOffline(image, format, factsScript(), { readonly: true, timeoutMs: 10 * 60_000, ...(o.signal ? { signal: o.signal } : {}) });
+    const r = await runScriptOffline(first.path, first.format, factsScript(), { readonly: true, timeoutMs: 10 * 60_000, moreDisks: more, ...(o.signal ? { signal: o.signal } : {}) });
     return { facts: parseFacts(r.output, "offline") };
   } catch (e) {
     if (o.signal?.aborted) throw e;
-    return { facts: null, factsMissing: `libguestfs could not read ${image}: ${errorMessage(e)}` };
+    return { facts: null, factsMissing: `libguestfs could not read ${names}: ${errorMessage(e)}` };
   }
 }
 
@@ -82,20 +88,19 @@ function pickVm(vms: VmInventory[], where: string, name?: string): VmInventory {
   return vms[0]!;
 }
 
-const firstDisk = (inv: VmInventory) => inv.disks.find((d) => d.device === "disk" && d.source);
+const hardDisks = (inv: VmInventory) => inv.disks.filter((d) => d.device === "disk" && d.source);
 
 async function fromDisk(path: string, format: string, o: SubjectOptions): Promise<AssessSubject> {
   // Someone else's image: its header and qemu-img's reading are checked before libguestfs opens it.
   await safeImageInfo(path, format, path, o.signal);
-  return { source: path, inventory: null, sourceFamily: o.from ?? null, ...(await guestFactsOf(path, format, o)) };
+  return { source: path, inventory: null, sourceFamily: o.from ?? null, ...(await guestFactsOf([{ path, format }], o)) };
 }
 
 async function fromOva(path: string, o: SubjectOptions): Promise<AssessSubject> {
   const pkg = await openOva(path, { ...(o.signal ? { signal: o.signal } : {}) });
   try {
     const inv = pickVm(pkg.descriptor.vms.map((v) => ({ ...v, origin: "ova" })), path, o.vm);
-    const disk = pkg.disks[0];
-    const read = disk ? await guestFactsOf(disk.path, disk.info.format, o) : { facts: null, factsMissing: "the OVA holds no disk" };
+    const read = pkg.disks.length ? await guestFactsOf(pkg.disks.map((d) => ({ path: d.path, format: d.info.format })), o) : { facts: null, factsMissing: "the OVA holds no disk" };
     return { source: path, inventory: inv, sourceFamily: o.from ?? familyOfInventory(inv), ...read };
   } finally {
     await pkg.remove();
@@ -105,19 +110,22 @@ async function fromOva(path: string, o: SubjectOptions): Promise<AssessSubject> 
 async function fromDescriptor(path: string, o: SubjectOptions): Promise<AssessSubject> {
   const hv = await readDescriptor(path);
   const inv = pickVm(hv.vms, path, o.vm);
-  const d = firstDisk(inv);
-  let read: { facts: GuestFacts | null; factsMissing?: string } = { facts: null, factsMissing: "the descriptor names no disk" };
-  if (d?.source) {
-    const p = isAbsolute(d.source) ? d.source : resolve(dirname(path), d.source);
-    const ok = await stat(p).then((s) => s.isFile(), () => false);
-    if (!ok) read = { facts: null, factsMissing: `its disk ${d.source} is not at hand (looked for ${p})` };
-    else {
-      const h = await readImageHeader(p);
-      const format = d.format && d.format !== "iso" ? d.format : MAGIC_FORMAT[h.magic] ?? "raw";
-      await safeImageInfo(p, format, `${path}: disk ${d.source}`, o.signal);
-      read = await guestFactsOf(p, format, o);
-    }
+  const disks = hardDisks(inv);
+  if (!disks.length) return { source: path, inventory: inv, sourceFamily: o.from ?? familyOfInventory(inv), facts: null, factsMissing: "the descriptor names no disk" };
+  const found: { path: string; format: string }[] = [];
+  const missing: string[] = [];
+  for (const d of disks) {
+    const p = isAbsolute(d.source!) ? d.source! : resolve(dirname(path), d.source!);
+    if (!(await stat(p).then((s) => s.isFile(), () => false))) { missing.push(`${d.source} (looked for ${p})`); continue; }
+    const h = await readImageHeader(p);
+    const format = d.format && d.format !== "iso" ? d.format : MAGIC_FORMAT[h.magic] ?? "raw";
+    await safeImageInfo(p, format, `${path}: disk ${d.source}`, o.signal);
+    found.push({ path: p, format });
   }
+  // The guest is read only whole: a missing data disk could hold /var or /boot.
+  const read: FactsRead = missing.length
+    ? { facts: null, factsMissing: `its disk${missing.length > 1 ? "s" : ""} ${missing.join(", ")} ${missing.length > 1 ? "are" : "is"} not at hand` }
+    : await guestFactsOf(found, o);
   return { source: path, inventory: inv, sourceFamily: o.from ?? familyOfInventory(inv), ...read };
 }
 
@@ -126,13 +134,11 @@ async function fromLibvirt(uri: string, o: SubjectOptions): Promise<AssessSubjec
   const driver = openDriver(uri);
   const inv = await driver.vmInventory(o.vm, o.signal);
   const source = `${uri} VM '${o.vm}'`;
-  const d = firstDisk(inv);
-  let read: { facts: GuestFacts | null; factsMissing?: string } = { facts: null, factsMissing: "the VM has no disk with a source" };
+  const disks = hardDisks(inv);
   const local = !/\+ssh|\+tcp|\+tls|:\/\/[^/]/.test(uri);
-  if (d?.source && !local) read = { facts: null, factsMissing: `its disk ${d.source} is on the remote host of ${uri}` };
-  else if (d?.source) {
-    // The hypervisor's own disk (trusted: it may be an overlay on a base image); read through a throw-away overlay.
-    read = await guestFactsOf(d.source, d.format ?? "raw", o);
-  }
+  // The hypervisor's own disks (trusted: they may be overlays on a base image); read through throw-away overlays.
+  const read: FactsRead = !disks.length ? { facts: null, factsMissing: "the VM has no disk with a source" }
+    : !local ? { facts: null, factsMissing: `its disk ${disks[0]!.source} is on the remote host of ${uri}` }
+      : await guestFactsOf(disks.map((d) => ({ path: d.source!, format: d.format ?? "raw" })), o);
   return { source, inventory: inv, sourceFamily: o.from ?? familyOfInventory(inv), ...read };
 }

@@ -200,8 +200,16 @@ async function waitForAnswer(o: WaitForGuestOptions): Promise<WaitResult> {
     if (/^(shut off|crashed)/.test(reason)) {
       throw new GuestNeverBootedError(`VM '${o.vm}' stopped while booting (${reason})`, consoleBootFailure(consoleText), consoleTail(consoleText));
     }
-    const fatal = consoleBootFailure(consoleText);
-    if (fatal) throw new GuestNeverBootedError(`VM '${o.vm}' did not boot: its serial console says "${fatal}"`, fatal, consoleTail(consoleText));
+    if (consoleBootFailure(consoleText)) {
+      // The console can be read mid-message: initramfs-tools prints "Gave up waiting for root
+      // device" and, a few lines later, the ALERT naming the missing device. One more poll's
+      // worth of output gives the more telling line (the first listed in boot-failure.ts).
+      await sleep(o.pollMs ?? 2000, o.signal);
+      const settled = await o.driver.readSerialConsole(o.vm).then((t) => t, () => consoleText);
+      const text = settled.length >= consoleText.length ? settled : consoleText;
+      const fatal = consoleBootFailure(text)!;
+      throw new GuestNeverBootedError(`VM '${o.vm}' did not boot: its serial console says "${fatal}"`, fatal, consoleTail(text));
+    }
     const host = o.access.host ?? await o.driver.guestAddress(o.vm, o.signal).catch(() => null);
     if (host) {
       const t = open(host);

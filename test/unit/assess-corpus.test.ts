@@ -71,3 +71,22 @@ test("descriptor corpus: a UEFI VMX is critical on tiosa's BIOS families (firmwa
   assert.deepEqual(fm(efi).flatMap((c) => c.families).sort(), ["hyperv", "kvm", "vmware", "xen"]);
   assert.deepEqual(fm(bios), []);
 });
+
+test("a descriptor whose disks are not all at hand: the guest is not read, and every missing disk is named", async () => {
+  const { readSubject } = await import("../../src/assess/subject.js");
+  const { mkdtempSync, writeFileSync, rmSync } = await import("node:fs");
+  const { tmpdir } = await import("node:os");
+  const dir = mkdtempSync(join(tmpdir(), "tiosa-assess-disks-"));
+  try {
+    const xml = join(dir, "two-disks.xml");
+    writeFileSync(xml, `<domain type="kvm"><name>two</name><memory unit="MiB">512</memory><vcpu>1</vcpu><os><type arch="x86_64">hvm</type></os><devices>
+      <disk type="file" device="disk"><driver name="qemu" type="qcow2"/><source file="root.qcow2"/><target dev="vda" bus="virtio"/></disk>
+      <disk type="file" device="disk"><driver name="qemu" type="raw"/><source file="${dir}/var.img"/><target dev="vdb" bus="virtio"/></disk>
+    </devices></domain>`);
+    const s = await readSubject(xml);
+    assert.equal(s.facts, null);
+    assert.match(s.factsMissing ?? "", /its disks root\.qcow2 \(looked for .*\/root\.qcow2\), .*var\.img .* are not at hand/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -109,6 +109,21 @@ test("network-bound-to-mac: keyfile mac-address=, netplan match: macaddress, ifc
   assert.ok(byId(run(subject({ facts }), ["vmware"]).concerns, "network-bound-to-name").some((x) => /ifcfg-eth0/.test(x.evidence[0]!)));
 });
 
+test("network-bound-to-mac: netplan's rendering under /run is the same binding, named beside its /etc/netplan source, not a second concern", () => {
+  const facts = hostonlyFacts((f) => {
+    f.networkFiles = [
+      { path: "/etc/netplan/50-cloud-init.yaml", content: "network:\n  version: 2\n  ethernets:\n    ens3:\n      match:\n        macaddress: \"52:54:00:aa:bb:02\"\n      set-name: ens3\n      dhcp4: true\n" },
+      { path: "/run/systemd/network/10-netplan-ens3.network", content: "[Match]\nPermanentMACAddress=52:54:00:aa:bb:02\nName=ens3\n\n[Network]\nDHCP=ipv4\n" },
+      { path: "/run/systemd/network/10-other.network", content: "[Match]\nMACAddress=52:54:00:aa:bb:09\n" },
+    ];
+  });
+  const c = byId(run(subject({ facts }), ["vmware"]).concerns, "network-bound-to-mac");
+  assert.deepEqual(c.map((x) => x.evidence[0]), [
+    "/etc/netplan/50-cloud-init.yaml: ens3: match: macaddress: 52:54:00:aa:bb:02, set-name: ens3 (rendered as /run/systemd/network/10-netplan-ens3.network)",
+    "/run/systemd/network/10-other.network: MACAddress=52:54:00:aa:bb:09",
+  ]);
+});
+
 test("the facts script leaves secrets of NetworkManager keyfiles and ifcfg files in the guest", () => {
   const dir = mkdtempSync(join(tmpdir(), "tiosa-assess-"));
   try {

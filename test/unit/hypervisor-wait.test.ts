@@ -40,6 +40,18 @@ test("a fatal console line ends the wait at once, agent or not", async () => {
   );
 });
 
+test("a console read mid-message is read once more: the ALERT naming the missing device, printed after 'Gave up waiting', is the message", async () => {
+  const gaveUp = "Gave up waiting for root file system device.  Common problems:\n - Boot args (cat /proc/cmdline)\n";
+  const alert = "ALERT!  UUID=5d1c does not exist.  Dropping to a shell!\n";
+  let reads = 0;
+  const driver = { ...fakeDriver({ agent: false }), readSerialConsole: async () => (++reads === 1 ? gaveUp : gaveUp + alert) } as HypervisorDriver;
+  await assert.rejects(
+    waitForGuest({ driver, vm: "v", access, timeoutMs: 60_000, pollMs: 20 }),
+    (e: unknown) => e instanceof GuestNeverBootedError && /its serial console says "ALERT!  UUID=5d1c does not exist/.test(e.message) && e.consoleTail.includes("Gave up"),
+  );
+  assert.equal(reads, 2);
+});
+
 /** A running VM without an address whose agent runs commands: systemd answers `states` in turn. */
 function fakeDriverWithAgent(states: string[]): { driver: HypervisorDriver; asked: () => number } {
   let n = 0;
