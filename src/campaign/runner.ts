@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { errorMessage } from "../errors.js";
 import type { HypervisorDriver } from "../hypervisor/driver.js";
 import { openDriver } from "../hypervisor/open.js";
-import type { CaptureJob, CaseJob, PlannedJob, ReadinessJob } from "./plan.js";
+import type { CaptureJob, CaseJob, Plan, PlannedJob, ReadinessJob } from "./plan.js";
 import type { RunStore } from "./store.js";
 import { guestOf, jobMarker, type RunContext } from "./steps/common.js";
 import { RunAborted, runStep } from "./steps/step.js";
@@ -70,7 +70,13 @@ export async function recoverRun(store: RunStore, log: (m: string) => void): Pro
   return { removed, reset: point.interruptedJobs };
 }
 
-export async function executeRun(o: RunnerOptions): Promise<"finished" | "aborted"> {
+/**
+ * Runs single jobs of a plan against `o.store`: what a job creates is recorded before it is
+ * created and removed when it ends. The in-process runner and a queue worker (issue 22) both
+ * run jobs through it; only the in-process runner releases a capture's VM after its last
+ * case (`releaseCaptures`), where a queue's coordinator sends a release job instead.
+ */
+export function jobExecutor(o: RunContext, opts: { releaseCaptures: boolean }) {
   const { store, plan } = o;
   const drivers = new Map<string, HypervisorDriver>();
   /** Networks of static-address guests, recorded once per (guest, hypervisor URI). */
@@ -96,8 +102,6 @@ export async function executeRun(o: RunnerOptions): Promise<"finished" | "aborte
     }
     return d;
   };
-  /** A static-address guest runs one VM at a time (its address is the same in every VM). */
-  const exclusive = (job: PlannedJob) => (job.kind === "readiness" ? null : fixedNetworkOf(o.campaign, job.guest) ? job.guest : null);
   const hvUri = (name: string) => plan.hypervisors.find((h) => h.name === name)!.uri;
   const sourceUri = (job: CaptureJob | CaseJob) => job.source?.uri ?? hvUri(job.hs);
   const targetUri = (job: CaseJob) => job.target?.uri ?? hvUri(job.hut);
@@ -120,6 +124,7 @@ export async function executeRun(o: RunnerOptions): Promise<"finished" | "aborte
   const finished = (id: string) => stateOf(id) === "done" || stateOf(id) === "failed";
   /** A capture's VM goes once every case that exports it has ended. */
   const releaseCaptureIfDone = async (captureId: string) => {
+    if (!opts.releaseCaptures) return;
     const cases = plan.jobs.filter((j): j is CaseJob => j.kind === "case" && j.captureId === captureId);
     if (cases.every((c) => finished(c.id))) await release(captureId);
   };
@@ -179,9 +184,35 @@ export async function executeRun(o: RunnerOptions): Promise<"finished" | "aborte
     }
   };
 
-  // Where a job defines and runs its VM: a capture on its HS, a case on its HUT (the source
-  // only gives its disks). Hypervisors with the same URI are one host.
-  const hostOf = (job: PlannedJob): string | null => (job.kind === "capture" ? sourceUri(job) : job.kind === "case" ? targetUri(job) : null);
+  /** Removes what is left of everything recorded in the store, and each driver's own objects. */
+  const releaseAll = async () => {
+    for (const r of store.leftoverResources()) {
+      if (await removeResource(r.kind, r.name, r.uri, drivers, o.log).catch(() => false)) store.resourceRemoved(r.id);
+    }
+    for (const d of drivers.values()) await d.cleanup().catch(() => undefined);
+  };
+
+  return { runJob, release, releaseCaptureIfDone, releaseAll, sourceUri, targetUri, stateOf, workDirOf };
+}
+
+/** Where a job defines and runs its VM: a capture on its HS, a case on its HUT (the source only gives its disks); null for Sequence 1. */
+export function hostOfJob(plan: Plan, job: PlannedJob): string | null {
+  const hvUri = (name: string) => plan.hypervisors.find((h) => h.name === name)!.uri;
+  return job.kind === "capture" ? job.source?.uri ?? hvUri(job.hs) : job.kind === "case" ? job.target?.uri ?? hvUri(job.hut) : null;
+}
+
+/** A static-address guest runs one VM at a time (its address is the same in every VM): the key jobs that exclude each other share. */
+export function exclusiveKey(campaign: RunContext["campaign"], job: PlannedJob): string | null {
+  return job.kind === "readiness" ? null : fixedNetworkOf(campaign, job.guest) ? job.guest : null;
+}
+
+export async function executeRun(o: RunnerOptions): Promise<"finished" | "aborted"> {
+  const { store, plan } = o;
+  const x = jobExecutor(o, { releaseCaptures: true });
+  const { runJob, releaseCaptureIfDone } = x;
+  const exclusive = (job: PlannedJob) => exclusiveKey(o.campaign, job);
+  // Hypervisors with the same URI are one host.
+  const hostOf = (job: PlannedJob) => hostOfJob(plan, job);
   const slotsOf = (uri: string) => Math.min(...plan.hypervisors.filter((h) => h.uri === uri).map((h) => h.slots ?? Infinity));
   /**
    * A host takes one more job when it has a free slot and, if jobs already run there, the
@@ -204,32 +235,66 @@ export async function executeRun(o: RunnerOptions): Promise<"finished" | "aborte
     return true;
   };
 
-  // The scheduler: plan order, bounded concurrency (and slots per host), dependencies first.
+  await scheduleJobs({
+    store, plan, signal: o.signal, concurrency: o.concurrency, changed: o.changed,
+    exclusive, hostOf, hostTakesJob, dispatch: runJob,
+    dependencyFailed: async (job) => { if (job.kind === "case") await releaseCaptureIfDone(job.captureId); },
+  });
+  // Nothing a job made outlives the run (a capture whose cases never ran; everything on
+  // Ctrl-C, where a resume defines the captures' VMs again).
+  await x.releaseAll();
+  await rmdir(join(store.dir, WORK_DIR)).catch(() => undefined);
+  return o.signal.aborted ? "aborted" : "finished";
+}
+
+export interface ScheduleOptions {
+  store: RunStore;
+  plan: Plan;
+  signal: AbortSignal;
+  concurrency: number;
+  changed: () => void;
+  exclusive: (job: PlannedJob) => string | null;
+  hostOf: (job: PlannedJob) => string | null;
+  hostTakesJob: (uri: string, busy: number) => Promise<boolean>;
+  /** Runs the job (here, or on a queue's worker); resolves once the store holds its end. */
+  dispatch: (job: PlannedJob) => Promise<void>;
+  /** A job not run because a job it depends on failed (already marked failed). */
+  dependencyFailed: (job: PlannedJob) => Promise<void>;
+}
+
+/**
+ * The scheduler: plan order, bounded concurrency (and slots per host), dependencies first. A
+ * job whose dependency failed is failed without running; jobs of one exclusive key run one
+ * at a time. Returns when every job has ended (or the run is aborted and running ones end).
+ */
+export async function scheduleJobs(s: ScheduleOptions): Promise<void> {
+  const { store, plan } = s;
+  const stateOf = (id: string) => store.job(id)?.state ?? "pending";
   const running = new Map<string, Promise<void>>();
   const runningJobs = new Map<string, PlannedJob>();
   const queue = plan.jobs.filter((j) => stateOf(j.id) === "pending");
   while (queue.length || running.size) {
-    if (o.signal.aborted) break;
+    if (s.signal.aborted) break;
     let started = false;
-    for (let i = 0; i < queue.length && running.size < o.concurrency; i++) {
+    for (let i = 0; i < queue.length && running.size < s.concurrency; i++) {
       const job = queue[i]!;
       const deps = job.dependsOn.map((d) => stateOf(d));
-      if (deps.some((s) => s === "failed")) {
+      if (deps.some((x) => x === "failed")) {
         const bad = job.dependsOn.filter((d) => stateOf(d) === "failed");
         store.finishJob(job.id, "failed", `not run: ${bad.join(", ")} failed`);
         queue.splice(i--, 1);
-        if (job.kind === "case") await releaseCaptureIfDone(job.captureId);
-        o.changed();
+        await s.dependencyFailed(job);
+        s.changed();
         continue;
       }
-      if (!deps.every((s) => s === "done")) continue;
-      const key = exclusive(job);
-      if (key && [...runningJobs.values()].some((r) => exclusive(r) === key)) continue;
-      const host = hostOf(job);
-      if (host && !(await hostTakesJob(host, [...runningJobs.values()].filter((r) => hostOf(r) === host).length))) continue;
+      if (!deps.every((x) => x === "done")) continue;
+      const key = s.exclusive(job);
+      if (key && [...runningJobs.values()].some((r) => s.exclusive(r) === key)) continue;
+      const host = s.hostOf(job);
+      if (host && !(await s.hostTakesJob(host, [...runningJobs.values()].filter((r) => s.hostOf(r) === host).length))) continue;
       queue.splice(i--, 1);
       runningJobs.set(job.id, job);
-      running.set(job.id, runJob(job).finally(() => { running.delete(job.id); runningJobs.delete(job.id); }));
+      running.set(job.id, s.dispatch(job).finally(() => { running.delete(job.id); runningJobs.delete(job.id); }));
       started = true;
     }
     if (running.size === 0 && !started) {
@@ -242,12 +307,4 @@ export async function executeRun(o: RunnerOptions): Promise<"finished" | "aborte
     if (running.size) await Promise.race(running.values());
   }
   await Promise.allSettled(running.values());
-  // Nothing a job made outlives the run (a capture whose cases never ran; everything on
-  // Ctrl-C, where a resume defines the captures' VMs again).
-  for (const r of store.leftoverResources()) {
-    if (await removeResource(r.kind, r.name, r.uri, drivers, o.log).catch(() => false)) store.resourceRemoved(r.id);
-  }
-  for (const d of drivers.values()) await d.cleanup().catch(() => undefined);
-  await rmdir(join(store.dir, WORK_DIR)).catch(() => undefined);
-  return o.signal.aborted ? "aborted" : "finished";
 }

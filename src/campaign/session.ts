@@ -12,6 +12,7 @@ import { planRoutes } from "./routes.js";
 import { RunStore } from "./store.js";
 import { executeRun, recoverRun } from "./runner.js";
 import { ProgressView, progressFromStore } from "./progress.js";
+import type { RedisTarget } from "./queue/redis.js";
 
 /** Beside run.sqlite: where the campaign file was, so `--resume` finds the files it names. */
 export const CAMPAIGN_PATH_FILE = "campaign-path.txt";
@@ -29,6 +30,8 @@ export interface SessionOptions {
   progress?: { write(s: string): unknown; isTTY?: boolean; columns?: number };
   /** Concurrency instead of the campaign's. */
   concurrency?: number;
+  /** Put the jobs on this Redis's BullMQ queues for `tiosa worker`s instead of running them here (issue 22). */
+  queue?: RedisTarget;
 }
 
 export interface SessionResult { store: RunStore; state: "finished" | "aborted"; campaign: Campaign; seconds: number }
@@ -67,12 +70,16 @@ export async function runSession(o: SessionOptions): Promise<SessionResult> {
   const started = Date.now();
   let campaign: Campaign;
   let store: RunStore;
+  let campaignPath: string | null = o.campaignFile ? resolve(o.campaignFile) : null;
+  // A wrong queue URL or password is said before anything is created (exit 2).
+  if (o.queue) await (await import("./queue/redis.js")).checkRedis(o.queue);
   if (o.resume) {
     const probe = RunStore.open(o.resume, { outputDir: o.outputDir ?? "./tiosa-runs", readonly: true });
     const run = probe.run();
     probe.close();
     const pathFile = join(run.dir, CAMPAIGN_PATH_FILE);
     const file = existsSync(pathFile) ? readFileSync(pathFile, "utf8").trim() : join(run.dir, "campaign.yaml");
+    campaignPath = file;
     // The stored text is the campaign; the file's place resolves the paths it names.
     campaign = existsSync(file) && readFileSync(file, "utf8") === run.specText ? await loadCampaign(file) : parseCampaign(run.specText, file);
     store = RunStore.openForResume(run.dir, { specHash: campaign.hash });
@@ -89,7 +96,8 @@ export async function runSession(o: SessionOptions): Promise<SessionResult> {
     o.err(`tiosa run: run ${store.id} in ${store.dir}: ${plan.jobs.length} jobs (${plan.cells.length} cells, ${campaign.cycles} cycle(s))`);
   }
   try {
-    const images = await buildImages(campaign, store.plan(), o.signal, o.err);
+    // Over a queue, each worker builds the images its jobs need, on its own machine.
+    const images = o.queue ? new Map<string, BuiltImage>() : await buildImages(campaign, store.plan(), o.signal, o.err);
     let profile = DEFAULT_PROFILE;
     if (campaign.rulesFile) {
       try { profile = await loadRulesProfile(campaign.rulesFile); } catch (e) { throw e instanceof UserError ? e : new UserError(`rules file '${campaign.rulesFile}': ${errorMessage(e)}`); }
@@ -106,10 +114,10 @@ export async function runSession(o: SessionOptions): Promise<SessionResult> {
     const tick = view && o.progress?.isTTY ? setInterval(() => view.update(progressFromStore(store, concurrency)), 1000) : null;
     let state: "finished" | "aborted";
     try {
-      state = await executeRun({
-        campaign, plan: store.plan(), store, images, profile, signal: o.signal, concurrency,
-        log: (m) => o.err(m), changed,
-      });
+      const runner = { campaign, plan: store.plan(), store, images, profile, signal: o.signal, concurrency, log: (m: string) => o.err(m), changed };
+      state = o.queue
+        ? await (await import("./queue/coordinator.js")).executeQueuedRun({ ...runner, redis: o.queue, campaignFile: campaignPath })
+        : await executeRun(runner);
     } finally {
       if (tick) clearInterval(tick);
       view?.update(progressFromStore(store, concurrency));

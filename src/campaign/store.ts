@@ -1,5 +1,5 @@
 import Database from "better-sqlite3";
-import { mkdirSync, readdirSync, existsSync, statSync } from "node:fs";
+import { mkdirSync, readdirSync, existsSync, statSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { hostname } from "node:os";
 import { UserError, errorMessage } from "../errors.js";
@@ -12,6 +12,7 @@ import { insertJobs, readJobs, readJob, readSteps, readSnapshot, readEvaluation,
   type JobRecord, type StepRecord, type StepState, type StepOutcome } from "./store/jobs.js";
 import { evidenceRows, insertEvidence, readEvidence, type EvidenceInput, type EvidenceRecord } from "./store/evidence.js";
 import { recordResource, markResourceRemoved, leftoverResources, type ResourceRecord } from "./store/ledger.js";
+import { exportJob, exportSteps, importJob, importSteps, type JobExport, type StepsExport } from "./store/transfer.js";
 
 /**
  * The results store of one run: `OUTPUT/RUN_ID/run.sqlite` (SQLite, WAL) with evidence files
@@ -28,6 +29,7 @@ export { RUN_DB, STORE_FORMAT } from "./store/schema.js";
 export type { JobState, StepState, JobRecord, StepRecord, StepOutcome } from "./store/jobs.js";
 export type { EvidenceKind, EvidenceRecord, EvidenceInput } from "./store/evidence.js";
 export type { ResourceRecord } from "./store/ledger.js";
+export type { JobExport, StepsExport } from "./store/transfer.js";
 
 export type RunState = "running" | "finished" | "aborted";
 
@@ -74,7 +76,20 @@ export class RunStore {
     mkdirSync(outputDir, { recursive: true });
     let id = runIdFor(init.campaign, at);
     for (let n = 2; existsSync(join(outputDir, id)); n++) id = `${runIdFor(init.campaign, at)}-${n}`;
-    const dir = resolve(outputDir, id);
+    return RunStore.createAt(resolve(outputDir, id), id, init, at);
+  }
+
+  /**
+   * A worker's scratch copy of someone else's run (issue 22): the same run id (VMs are named
+   * by it) and plan, in `dir`, emptied first. Jobs run against it and are exported to the
+   * coordinator's store.
+   */
+  static replica(dir: string, init: { id: string; campaign: string; specText: string; specHash: string; plan: Plan; tiosaVersion: string }): RunStore {
+    rmSync(dir, { recursive: true, force: true });
+    return RunStore.createAt(resolve(dir), init.id, init, new Date());
+  }
+
+  private static createAt(dir: string, id: string, init: { campaign: string; specText: string; specHash: string; plan: Plan; tiosaVersion: string }, at: Date): RunStore {
     mkdirSync(join(dir, "evidence"), { recursive: true });
     const db = new Database(join(dir, RUN_DB));
     configure(db);
@@ -191,6 +206,14 @@ export class RunStore {
   leftoverResources(): ResourceRecord[] {
     return leftoverResources(this.db);
   }
+
+  // ---- carrying a job between stores (a worker's scratch store, the coordinator's) ----------
+
+  exportJob(jobId: string, o: { only?: "snapshots" } = {}): JobExport { return exportJob(this.db, this.dir, jobId, o); }
+  exportSteps(jobId: string): StepsExport { return exportSteps(this.db, jobId); }
+  /** Replaces everything held for the job with `x` (idempotent: a job delivered twice is stored once). */
+  importJob(x: JobExport): void { importJob(this.w, this.dir, x); }
+  importSteps(x: StepsExport): void { importSteps(this.w, x); }
 
   // ---- resuming ------------------------------------------------------------------------
 

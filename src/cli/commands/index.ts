@@ -13,6 +13,7 @@ export interface CommandEntry {
 export const commands: CommandEntry[] = [
   { name: "compare", load: async () => (await import("./compare.js")).compareCommand },
   { name: "run", load: async () => (await import("./run.js")).runCommand },
+  { name: "worker", load: async () => (await import("./worker.js")).workerCommand },
   { name: "demo", load: async () => (await import("./demo.js")).demoCommand },
   { name: "report", load: async () => (await import("./report.js")).reportCommand },
   { name: "probe", load: async () => (await import("./probe.js")).probeCommand },

@@ -31,8 +31,8 @@ export function printReport(ctx: CommandContext, store: Parameters<typeof buildR
 export const runCommand: Command = {
   name: "run",
   summary: "Run a campaign (Sequence 1, then Sequence 2 for every guest, pair, route and cycle) and print its report",
-  usage: "CAMPAIGN.yaml [--output DIR] [--concurrency N] [--plan] | --resume RUN [--output DIR]",
-  options: { resume: { type: "string" }, output: { type: "string" }, concurrency: { type: "string" }, plan: { type: "boolean" } },
+  usage: "CAMPAIGN.yaml [--output DIR] [--concurrency N] [--plan] [--queue redis://HOST:PORT] | --resume RUN [--output DIR] [--queue URL]",
+  options: { resume: { type: "string" }, output: { type: "string" }, concurrency: { type: "string" }, plan: { type: "boolean" }, queue: { type: "string" } },
   formats: ["table", "json"],
   async run(ctx) {
     const resume = typeof ctx.options.resume === "string" ? ctx.options.resume : undefined;
@@ -51,7 +51,10 @@ export const runCommand: Command = {
       concurrency = Number(ctx.options.concurrency);
       if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) throw new UserError(`--concurrency '${ctx.options.concurrency}': a whole number from 1 to 64`);
     }
+    // Jobs go to BullMQ queues on this Redis, for `tiosa worker`s to run (docs/scale-out.md).
+    const queue = typeof ctx.options.queue === "string" ? (await import("../../campaign/queue/redis.js")).parseQueueUrl(ctx.options.queue) : undefined;
     const r = await runSession({
+      ...(queue ? { queue } : {}),
       ...(file ? { campaignFile: file } : {}), ...(resume ? { resume } : {}),
       ...(typeof ctx.options.output === "string" ? { outputDir: ctx.options.output } : {}),
       ...(concurrency ? { concurrency } : {}),
