@@ -2,7 +2,7 @@
 # Benchmarks (README: `npm run bench`, or `npm run bench -- boot concurrency` for some of
 # them). Each prints its figures and ratios measured side by side in one run; quote medians:
 # the machines are shared and noisy. `concurrency` runs a 9-job campaign twice (~45 min
-# under TCG), `boot` 15 guest boots (~12 min).
+# under TCG), `boot` 15 guest boots (~12 min), `queue` a FakeDriver campaign over Redis (~4 min).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 if [ $# -gt 0 ]; then names=("$@"); else names=(); for b in dist/bench/*.js; do names+=("$(basename "$b" .js)"); done; fi

@@ -183,7 +183,11 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
         if (!redisDown) o.log(`worker: Redis at ${o.redis.shown} does not answer (${errorMessage(e)}); waiting for it`);
         redisDown = true;
       }
-      await new Promise((res) => { const t = setTimeout(res, pollMs); o.signal.addEventListener("abort", () => { clearTimeout(t); res(undefined); }, { once: true }); });
+      await new Promise<void>((res) => {
+        const done = () => { clearTimeout(t); o.signal.removeEventListener("abort", done); res(); };
+        const t = setTimeout(done, pollMs);
+        o.signal.addEventListener("abort", done, { once: true });
+      });
     }
   } finally {
     for (const id of [...runs.keys()]) await closeRun(id, "left (the worker stopped)");

@@ -69,12 +69,16 @@ function evidenceFile(runDir: string, jobId: string, path: string): string {
   return join(runDir, rel);
 }
 
-/** Replaces the store's rows for the steps of one job (the live view's updates): steps and job state only. */
+/**
+ * Replaces the store's rows for the steps of one job (the live view's updates). The job stays
+ * `running` whatever the worker's copy says: it ends only with its whole export (importJob),
+ * since the scheduler starts a job's dependents once it is done, and they need its snapshot.
+ */
 export function importSteps(db: Database.Database, x: StepsExport): void {
   db.transaction(() => {
     db.prepare("DELETE FROM steps WHERE job_id = ?").run(x.jobId);
     insertSteps(db, x);
-    setJob(db, x);
+    setJob(db, { ...x, job: { ...x.job, state: "running", finishedAt: null, detail: null } });
   })();
 }
 
