@@ -122,14 +122,18 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
     try { await r.executor.runJob(job); } finally { currentProgress.delete(job.id); }
   };
 
+  /** Runs looked at and not served (none of their hypervisors is ours, or their campaign cannot be read here): not read again. */
+  const passed = new Set<string>();
   const openRun = async (runId: string): Promise<void> => {
+    if (passed.has(runId)) return;
     const m = await getManifest(redis, runId);
     if (!m) return;
     const mine: HostQueue[] = m.hosts.filter((h) => h.hypervisors.some((n) => o.serves.includes(n)));
-    if (!mine.length) return;
+    if (!mine.length) { passed.add(runId); return; }
     let campaign: Campaign;
     try { campaign = await campaignOf(m); } catch (e) {
       o.log(`worker: run ${runId}: cannot read its campaign here (${errorMessage(e)}); not serving it`);
+      passed.add(runId);
       return;
     }
     const store = RunStore.replica(join(o.workDir, runId), { id: m.runId, campaign: m.campaign, specText: m.specText, specHash: m.specHash, plan: m.plan, tiosaVersion: m.tiosaVersion });
