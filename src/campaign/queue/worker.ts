@@ -202,6 +202,6 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
 /** `--serves a,b`: names, each once. */
 export function parseServes(text: string | undefined): string[] {
   const names = [...new Set((text ?? "").split(",").map((s) => s.trim()).filter(Boolean))];
-  if (!names.length) throw new UserError("tiosa worker: give the hypervisors it serves with --serves NAME[,NAME] (names from the campaign's hypervisors)");
+  if (!names.length) throw new UserError("give the hypervisors this worker serves with --serves NAME[,NAME] (names from the campaign's hypervisors)");
   return names;
 }

@@ -16,7 +16,7 @@ export const workerCommand: Command = {
   formats: ["table", "json"],
   async run(ctx) {
     if (ctx.positionals.length) throw new UserError(`unexpected argument '${ctx.positionals[0]}'`);
-    if (typeof ctx.options.queue !== "string") throw new UserError("tiosa worker: give the queue's Redis with --queue redis://HOST:PORT");
+    if (typeof ctx.options.queue !== "string") throw new UserError("give the queue's Redis with --queue redis://[:PASSWORD@]HOST:PORT");
     const { parseQueueUrl } = await import("../../campaign/queue/redis.js");
     const { runWorker, parseServes } = await import("../../campaign/queue/worker.js");
     const redis = parseQueueUrl(ctx.options.queue);
