@@ -225,6 +225,7 @@ describe("queued campaign on BullMQ and Redis (FakeDriver hosts)", { concurrency
       for (let i = 0; i < 600 && !q.logs.some((m) => /no worker serves tgt/.test(m)); i++) await new Promise((r) => setTimeout(r, 100));
       assert.ok(q.logs.some((m) => /no worker serves tgt \(fake:\/\/\/unserved-tgt\); jobs wait for one: tiosa worker --queue redis:\/\/:\*\*\*@127\.0\.0\.1:\d+\/? --serves tgt/.test(m)), q.logs.join("\n"));
       assert.ok(!q.logs.some((m) => m.includes(redis.password)), "the password is never printed");
+      assert.ok(!q.logs.some((m) => /no worker serves src/.test(m)), `src has its worker: ${q.logs.join("\n")}`);
       later = startWorkers([["tgt"]]);
       assert.equal(await running, "finished");
     } finally {

@@ -66,7 +66,9 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
   const connection = connectionOptions(o.redis);
   const runs = new Map<string, RunHere>();
   const pollMs = o.pollMs ?? 2000;
-  const name = `tiosa-worker ${hostname()} pid ${process.pid} serves ${o.serves.join(",")}`;
+  // BullMQ names the worker's Redis connection with it (CLIENT SETNAME: no spaces), which is
+  // how the coordinator sees that a host has a worker.
+  const name = `tiosa-worker.${hostname()}.${process.pid}.${o.serves.join("+")}`.replace(/[^A-Za-z0-9._+-]/g, "_");
   // Work directories of jobs that were running when this worker last died: nothing runs yet.
   for (const run of await readdir(o.workDir).catch(() => [] as string[])) {
     await rm(join(o.workDir, run, WORK_DIR), { recursive: true, force: true });
