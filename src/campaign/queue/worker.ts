@@ -93,7 +93,7 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
     // networks (named by its marker) and its work directory here.
     const leftovers = await openDriver(hostUri, { runId: jobMarker(d.runId, d.jobId) }).cleanup();
     for (const f of leftovers.failed) o.log(`worker: ${d.jobId}: could not remove ${f.object} left by an earlier attempt: ${f.error}`);
-    if (leftovers.removed.length) o.log(`worker: ${d.jobId}: removed ${leftovers.removed.length} object(s) left by an earlier attempt`);
+    if (leftovers.removed.length) o.log(d.kind === "release" ? `worker: ${d.jobId}: released its VM (${leftovers.removed.length} object(s) removed)` : `worker: ${d.jobId}: removed ${leftovers.removed.length} object(s) left by an earlier attempt`);
     await rm(r.executor.workDirOf(d.jobId), { recursive: true, force: true });
     if (d.kind === "release") return { released: d.jobId };
 
