@@ -44,3 +44,9 @@ test("tiosa worker: without --serves or --queue, exit 2 saying what to give", as
     assert.match(err, /give (the hypervisors this worker serves with --serves|the queue's Redis with --queue)/);
   }
 });
+
+test("--queue without a password in the URL takes TIOSA_REDIS_PASSWORD (a URL's password shows in ps); one in the URL wins", () => {
+  assert.equal(parseQueueUrl("redis://127.0.0.1:6390", { TIOSA_REDIS_PASSWORD: "fromenv" }).options.password, "fromenv");
+  assert.equal(parseQueueUrl("redis://:inurl@127.0.0.1:6390", { TIOSA_REDIS_PASSWORD: "fromenv" }).options.password, "inurl");
+  assert.equal(parseQueueUrl("redis://127.0.0.1:6390", {}).options.password, undefined);
+});

@@ -15,7 +15,17 @@ export interface RedisTarget {
   options: RedisOptions;
 }
 
-export function parseQueueUrl(url: string): RedisTarget {
+/**
+ * A password in the URL shows in `ps` to every user of the machine: without one in the URL,
+ * `TIOSA_REDIS_PASSWORD` from the environment is used.
+ */
+export function parseQueueUrl(url: string, env: NodeJS.ProcessEnv = process.env): RedisTarget {
+  const t = parseUrl(url);
+  if (t.options.password === undefined && env.TIOSA_REDIS_PASSWORD) t.options.password = env.TIOSA_REDIS_PASSWORD;
+  return t;
+}
+
+function parseUrl(url: string): RedisTarget {
   let u: URL;
   try { u = new URL(url); } catch { throw new UserError(`--queue '${url}' is not a URL (expected redis://[:PASSWORD@]HOST:PORT or unix:///PATH/redis.sock)`); }
   const shownUrl = new URL(url);
