@@ -201,6 +201,11 @@ export function hostOfJob(plan: Plan, job: PlannedJob): string | null {
   return job.kind === "capture" ? job.source?.uri ?? hvUri(job.hs) : job.kind === "case" ? job.target?.uri ?? hvUri(job.hut) : null;
 }
 
+/** The host a job works on, Sequence 1 included (its hypervisor's URI). */
+export function jobHostUri(plan: Plan, job: PlannedJob): string {
+  return job.kind === "readiness" ? job.uri : hostOfJob(plan, job)!;
+}
+
 /** A static-address guest runs one VM at a time (its address is the same in every VM): the key jobs that exclude each other share. */
 export function exclusiveKey(campaign: RunContext["campaign"], job: PlannedJob): string | null {
   return job.kind === "readiness" ? null : fixedNetworkOf(campaign, job.guest) ? job.guest : null;

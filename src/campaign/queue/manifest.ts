@@ -2,6 +2,7 @@ import type { Redis } from "ioredis";
 import type { Plan, PlannedJob } from "../plan.js";
 import type { RulesProfile } from "../../evaluate/profile.js";
 import type { JobExport } from "../store.js";
+import { jobHostUri } from "../runner.js";
 
 /**
  * What a queued run puts in Redis for its workers (issue 22): the run's manifest (campaign
@@ -56,11 +57,9 @@ export function hostQueues(runId: string, plan: Plan, defaultSlots: number): Hos
 
 /** The host whose queue takes a job: Sequence 1 on its hypervisor, a capture on its HS, a case on its HUT. */
 export function hostOfQueuedJob(hosts: HostQueue[], plan: Plan, job: PlannedJob): HostQueue {
-  const name = job.kind === "readiness" ? job.hypervisor : job.kind === "capture" ? job.hs : job.hut;
-  const explicit = job.kind === "capture" ? job.source?.uri : job.kind === "case" ? job.target?.uri : undefined;
-  const uri = explicit ?? plan.hypervisors.find((h) => h.name === name)?.uri;
+  const uri = jobHostUri(plan, job);
   const h = hosts.find((x) => x.uri === uri);
-  if (!h) throw new Error(`job ${job.id}: no host queue for hypervisor '${name}'`);
+  if (!h) throw new Error(`job ${job.id}: no host queue for ${uri}`);
   return h;
 }
 

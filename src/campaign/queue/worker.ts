@@ -10,7 +10,7 @@ import { openDriver } from "../../hypervisor/open.js";
 import { loadCampaign, parseCampaign, type Campaign } from "../spec.js";
 import type { PlannedJob } from "../plan.js";
 import { RunStore } from "../store.js";
-import { jobExecutor, WORK_DIR } from "../runner.js";
+import { jobExecutor, jobHostUri, WORK_DIR } from "../runner.js";
 import { imageKey, jobMarker } from "../steps/common.js";
 import { checkRedis, connectionOptions, openRedis, type RedisTarget } from "./redis.js";
 import { getManifest, RUNS_KEY, type HostQueue, type QueuedJobData, type RunManifest } from "./manifest.js";
@@ -87,8 +87,7 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
     const d = job.data;
     const planned = r.manifest.plan.jobs.find((j) => j.id === d.jobId);
     if (!planned) throw new Error(`run ${d.runId} has no job '${d.jobId}'`);
-    const uriOf = (hv: string) => r.manifest.plan.hypervisors.find((h) => h.name === hv)!.uri;
-    const hostUri = planned.kind === "readiness" ? planned.uri : planned.kind === "capture" ? planned.source?.uri ?? uriOf(planned.hs) : planned.target?.uri ?? uriOf(planned.hut);
+    const hostUri = jobHostUri(r.manifest.plan, planned);
     // What an earlier attempt of this job left, wherever it ran: its VMs, volumes and
     // networks (named by its marker) and its work directory here.
     const leftovers = await openDriver(hostUri, { runId: jobMarker(d.runId, d.jobId) }).cleanup();
