@@ -95,15 +95,20 @@ export async function executeQueuedRun(o: QueuedRunOptions): Promise<"finished" 
         const state = await patiently(`state of ${data.jobId}`, () => job.getState());
         const p = JSON.stringify(job.progress ?? null);
         if (onProgress && p !== lastProgress && typeof job.progress === "object" && job.progress) { lastProgress = p; onProgress(job.progress); }
-        if (state === "completed") {
-          const value = job.returnvalue as unknown;
-          await patiently(`removing ${data.jobId}`, () => job.remove()).catch(() => undefined);
-          return { ok: true, value };
-        }
-        if (state === "failed") {
-          const r = { ok: false as const, attempts: attemptsText(job), reason: job.failedReason ?? "unknown" };
-          await patiently(`removing ${data.jobId}`, () => job.remove()).catch(() => undefined);
-          return r;
+        if (state === "completed" || state === "failed") {
+          // The job was read before its state was asked: if it ended in between, that copy has
+          // no return value or failure yet. Read it again now that it has ended.
+          const ended = await patiently(`reading ${data.jobId}`, () => queueOf(h).getJob(id));
+          if (ended && state === "completed" && ended.returnvalue != null) {
+            const value = ended.returnvalue as unknown;
+            await patiently(`removing ${data.jobId}`, () => ended.remove()).catch(() => undefined);
+            return { ok: true, value };
+          }
+          if (ended && state === "failed") {
+            const r = { ok: false as const, attempts: attemptsText(ended), reason: ended.failedReason ?? "unknown" };
+            await patiently(`removing ${data.jobId}`, () => ended.remove()).catch(() => undefined);
+            return r;
+          }
         }
       }
       await sleep(pollMs);
