@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from "node:crypto";
-import { existsSync, mkdtempSync, readFileSync, readdirSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { copyFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -77,7 +77,9 @@ export class FakeHost {
   private nextAddress = 10;
 
   constructor(readonly uri: string) {
-    this.pool = mkdtempSync(join(tmpdir(), "tiosa-fake-pool-"));
+    // Under TIOSA_FAKE_POOL_DIR when set: a test whose worker processes are killed (and cannot
+    // dispose their hosts) gives them a directory it removes itself.
+    this.pool = mkdtempSync(join(process.env.TIOSA_FAKE_POOL_DIR ?? tmpdir(), "tiosa-fake-pool-"));
   }
 
   async op(op: string, vm: string | null): Promise<void> {
@@ -129,7 +131,13 @@ export function fakeHost(uri: string): FakeHost {
 
 /** Registers the `fake` scheme with openDriver; returns the unregister function. */
 export function registerFakeDriver(): () => void {
-  return registerDriver("fake", (uri, o) => new FakeDriver(uri, o.runId ?? randomBytes(4).toString("hex"), fakeHost(uri)));
+  const unregister = registerDriver("fake", (uri, o) => new FakeDriver(uri, o.runId ?? randomBytes(4).toString("hex"), fakeHost(uri)));
+  return () => {
+    unregister();
+    // The hosts' pool directories go with the driver (a test that forgot a host leaves no temp dir).
+    for (const h of hosts.values()) rmSync(h.pool, { recursive: true, force: true });
+    hosts.clear();
+  };
 }
 
 function uptimeOf(vm: FakeVm): number {

@@ -93,6 +93,8 @@ async function redisKeys(): Promise<string[]> {
 describe("queued campaign on BullMQ and Redis (FakeDriver hosts)", { concurrency: false }, () => {
   before(async () => {
     work = await mkdtemp(join(tmpdir(), "tiosa-queue-fake-"));
+    // The fake hosts' pools, this process's and its worker processes' (killed ones included), go with `work`.
+    process.env.TIOSA_FAKE_POOL_DIR = work;
     disk = join(work, "guest.qcow2");
     execFileSync("qemu-img", ["create", "-q", "-f", "qcow2", disk, "64M"]);
     unregister = registerFakeDriver();
@@ -102,6 +104,7 @@ describe("queued campaign on BullMQ and Redis (FakeDriver hosts)", { concurrency
     unregister();
     await redis.dispose();
     await rm(work, { recursive: true, force: true });
+    delete process.env.TIOSA_FAKE_POOL_DIR;
   });
 
   it("one worker per host: every case reaches the in-process runner's verdicts, test by test; the store holds every step; nothing is left on the hosts or in Redis", async () => {
