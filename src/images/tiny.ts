@@ -75,6 +75,9 @@ mount -t devpts devpts /dev/pts
 echo "tiosa-tiny: loading modules"
 while read -r m; do insmod "/lib/modules/$m" 2>/dev/null; done < /lib/modules/load-order
 hostname -F /etc/hostname
+# The ACPI power button (a hypervisor's shutdown, and its reboot: libvirt powers the guest
+# off and starts it again) runs /etc/acpi/PWRF/00000080: poweroff.
+acpid -c /etc/acpi -l /var/log/acpid.log
 ip link set lo up
 for d in /sys/class/net/*; do
   n=\${d##*/}
@@ -188,6 +191,8 @@ export async function buildTiny(r: TinyRecipe, s: StepRunner, publicKey: string,
       await writeFile(join(initDir, "etc/hostname"), r.hostname + "\n");
       await writeFile(join(initDir, "etc/inittab"), INITTAB);
       await writeFile(join(initDir, "etc/rc"), RC, { mode: 0o755 });
+      await mkdir(join(initDir, "etc/acpi/PWRF"), { recursive: true });
+      await writeFile(join(initDir, "etc/acpi/PWRF/00000080"), "#!/bin/sh\nexec poweroff\n", { mode: 0o755 });
       await writeFile(join(initDir, "usr/share/udhcpc/default.script"), UDHCPC_SCRIPT, { mode: 0o755 });
       await chmod(join(initDir, "root"), 0o700);
       await chmod(join(initDir, "root/.ssh"), 0o700);

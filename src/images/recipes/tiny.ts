@@ -19,6 +19,9 @@ export const tiny: TinyRecipe = {
     "virtio_blk", "virtio_scsi", "vmw_pvscsi", "sym53c8xx", "mptspi", "ahci", "ata_piix",
     "ata_generic", "sd_mod", "sr_mod", "libata", "libahci", "scsi_transport_spi",
     "virtio_console", "virtio_ring", "virtio", "crc32c_generic", "cdrom",
+    // the ACPI power button as an input device, for busybox acpid: a hypervisor's shutdown
+    // and reboot (ACPI) power the guest off, as they do a full Debian guest
+    "button", "evdev",
   ],
   kernelCmdline: `${CONSOLE_CMDLINE} quiet`,
 };
