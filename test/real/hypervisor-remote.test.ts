@@ -1,10 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { randomBytes, randomUUID } from "node:crypto";
-import { mkdtemp, readFile, rm, writeFile, chmod } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { spawn } from "node:child_process";
 import { run, runOk } from "../../src/util/exec.js";
 import { buildImage } from "../../src/images/index.js";
 import { getFamily } from "../../src/hypervisor/families/index.js";
@@ -12,12 +10,11 @@ import { LibvirtDriver } from "../../src/hypervisor/libvirt/driver.js";
 import { main } from "../../src/cli/main.js";
 import { HypervisorInventory } from "../../src/inventory/model.js";
 import { pngStats } from "../../src/hypervisor/png.js";
+import { startRemoteHost, stopRemoteHost } from "../support/remote-host.js";
 
 /**
- * The remote path for real: a second "host" on this machine, a network namespace with its
- * own sshd and its own libvirtd (private /run/libvirt, /var/lib/libvirt, /etc/libvirt via a
- * private mount namespace), driven as qemu+ssh://root@ADDR/system. Everything is torn down
- * at the end: the processes in the namespace (by pid), the namespace, the veth, temp dirs.
+ * The remote path for real: a second "host" on this machine (test/support/remote-host.ts), a
+ * network namespace with its own sshd and libvirtd, driven as qemu+ssh://root@ADDR/system.
  */
 const haveQemu = (await run("sh", ["-c", "command -v qemu-system-x86_64 && command -v libvirtd && command -v sshd || command -v /usr/sbin/sshd"], { timeoutMs: 5000 })).code === 0;
 const skip = haveQemu ? false : "no qemu-system-x86_64/libvirtd on this machine: no virtualization at all";
@@ -26,89 +23,6 @@ async function cli(args: string[]) {
   let out = "", err = "";
   const code = await main(args, { out: (s) => { out += s + "\n"; }, err: (s) => { err += s + "\n"; } });
   return { code, out, err };
-}
-
-interface RemoteHost { ns: string; hostIf: string; addr: string; dir: string; uri: string; key: string }
-
-/** A free /30 in 10.250.0.0/24 (other tests on this machine use namespaces too). */
-async function freeSubnet(): Promise<number> {
-  const used = (await run("ip", ["-4", "-o", "addr", "show"], { timeoutMs: 10_000 })).stdout;
-  for (let base = 0; base < 256; base += 4) if (!used.includes(`10.250.0.${base + 1}/`) && !used.includes(`10.250.0.${base + 2}/`)) return base;
-  throw new Error("no free /30 in 10.250.0.0/24");
-}
-
-async function startRemoteHost(): Promise<RemoteHost> {
-  const tag = randomBytes(3).toString("hex");
-  const ns = `tiosa-hvb-${tag}`, hostIf = `thv${tag}`, peerIf = `thvp${tag}`;
-  const base = await freeSubnet();
-  const hostAddr = `10.250.0.${base + 1}`, addr = `10.250.0.${base + 2}`;
-  const dir = await mkdtemp(join(tmpdir(), "tiosa-remote-"));
-  await chmod(dir, 0o755);
-  const sh = (cmd: string, args: string[]) => runOk(cmd, args, { timeoutMs: 30_000 });
-  await sh("ip", ["netns", "add", ns]);
-  const h: RemoteHost = { ns, hostIf, addr, dir, key: join(dir, "client_key"), uri: "" };
-  try {
-    await sh("ip", ["link", "add", hostIf, "type", "veth", "peer", "name", peerIf]);
-    await sh("ip", ["link", "set", peerIf, "netns", ns]);
-    await sh("ip", ["addr", "add", `${hostAddr}/30`, "dev", hostIf]);
-    await sh("ip", ["link", "set", hostIf, "up"]);
-    await sh("ip", ["-n", ns, "addr", "add", `${addr}/30`, "dev", peerIf]);
-    await sh("ip", ["-n", ns, "link", "set", peerIf, "up"]);
-    await sh("ip", ["-n", ns, "link", "set", "lo", "up"]);
-    await sh("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", join(dir, "host_key")]);
-    await sh("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", h.key]);
-    await writeFile(join(dir, "authorized_keys"), await readFile(`${h.key}.pub`));
-    await writeFile(join(dir, "sshd_config"), [
-      `ListenAddress ${addr}`, "Port 22", `HostKey ${join(dir, "host_key")}`, `AuthorizedKeysFile ${join(dir, "authorized_keys")}`,
-      "PermitRootLogin prohibit-password", "PasswordAuthentication no", "LogLevel ERROR", "UsePAM no", "StrictModes no", `PidFile ${join(dir, "sshd.pid")}`,
-    ].join("\n") + "\n");
-    // The second host's own libvirt state and configuration (with its own host UUID).
-    await sh("cp", ["-a", "/etc/libvirt", join(dir, "etc-libvirt")]);
-    // A fresh host: none of this host's domains, networks or pools (they live in /etc/libvirt).
-    await sh("sh", ["-c", 'cd "$1" && rm -rf qemu/*.xml qemu/autostart qemu/networks/*.xml qemu/networks/autostart storage/*.xml storage/autostart', "sh", join(dir, "etc-libvirt")]);
-    const conf = join(dir, "etc-libvirt", "libvirtd.conf");
-    await writeFile(conf, (await readFile(conf, "utf8")) + `\nhost_uuid = "${randomUUID()}"\n`);
-    const script = [
-      "set -e",
-      "mount --make-rprivate /",
-      "mount -t tmpfs tmpfs /run/libvirt",
-      "mount -t tmpfs tmpfs /var/lib/libvirt",
-      "mount -t tmpfs tmpfs /var/cache/libvirt",
-      `mount --bind ${join(dir, "etc-libvirt")} /etc/libvirt`,
-      "mkdir -p /var/lib/libvirt/images /var/lib/libvirt/qemu /var/lib/libvirt/dnsmasq",
-      "virtlogd -d -p /run/libvirt/virtlogd.pid",
-      "libvirtd -d -p /run/libvirt/libvirtd.pid",
-      // sshd's privilege separation directory: on a fresh machine without systemd nothing has made it yet.
-      "mkdir -p -m 0755 /run/sshd",
-      `exec /usr/sbin/sshd -D -e -f ${join(dir, "sshd_config")}`,
-    ].join("\n");
-    const child = spawn("ip", ["netns", "exec", ns, "unshare", "-m", "sh", "-c", script], { stdio: ["ignore", "ignore", "pipe"], detached: false });
-    child.stderr.on("data", (b: Buffer) => process.stderr.write(`[remote sshd] ${b}`));
-    child.unref();
-    h.uri = `qemu+ssh://root@${addr}/system?keyfile=${h.key}&no_verify=1`;
-    for (let i = 0; i < 50; i++) {
-      const r = await run("virsh", ["-c", h.uri, "version"], { timeoutMs: 10_000 });
-      if (r.code === 0) return h;
-      await new Promise((res) => setTimeout(res, 300));
-    }
-    throw new Error(`remote libvirtd in ${ns} did not answer on ${h.uri}`);
-  } catch (e) {
-    await stopRemoteHost(h);
-    throw e;
-  }
-}
-
-async function stopRemoteHost(h: RemoteHost): Promise<void> {
-  // Every process in the namespace was started by this test (sshd, libvirtd, virtlogd, qemu, dnsmasq).
-  for (const sig of ["-TERM", "-KILL"]) {
-    const pids = (await run("ip", ["netns", "pids", h.ns], { timeoutMs: 10_000 })).stdout.split("\n").filter((p) => /^\d+$/.test(p));
-    if (!pids.length) break;
-    await run("kill", [sig, ...pids], { timeoutMs: 10_000 });
-    await new Promise((res) => setTimeout(res, 1500));
-  }
-  await run("ip", ["link", "del", h.hostIf], { timeoutMs: 10_000 });
-  await run("ip", ["netns", "del", h.ns], { timeoutMs: 10_000 });
-  await rm(h.dir, { recursive: true, force: true });
 }
 
 test("qemu+ssh to a second libvirtd: inventory, a marked VM defined from an uploaded disk, screenshot, and tiosa cleanup leave the remote empty", { skip, timeout: 15 * 60_000 }, async () => {

@@ -41,8 +41,8 @@ export async function stopAll(): Promise<void> {
   })));
 }
 
-export function startCli(args: string[]): CliRun {
-  const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+export function startCli(args: string[], o: { env?: Record<string, string> } = {}): CliRun {
+  const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], ...(o.env ? { env: { ...process.env, ...o.env } } : {}) });
   live.add(child);
   child.on("close", () => live.delete(child));
   let stdout = "", stderr = "";
@@ -79,8 +79,8 @@ export async function runCampaignToEnd(file: string, verdicts: number[]): Promis
   return { model, runDir };
 }
 
-/** Everything of a run that could be left on libvirt: domains, pools (with volumes), networks named with its jobs' markers. */
-export async function leftoversOnLibvirt(runDir: string): Promise<string[]> {
+/** Everything of a run that could be left on libvirt (at `uri`): domains, pools (with volumes), networks named with its jobs' markers. */
+export async function leftoversOnLibvirt(runDir: string, uri = "qemu:///system"): Promise<string[]> {
   const store = RunStore.open(runDir, { readonly: true });
   const plan = store.plan();
   // The jobs' markers, and those of the networks a static-address guest shares between jobs.
@@ -89,7 +89,7 @@ export async function leftoversOnLibvirt(runDir: string): Promise<string[]> {
     ...plan.guests.flatMap((g) => plan.hypervisors.map((h) => `tiosa-${jobMarker(store.id, `${networkHolder(g.name)}@${h.uri}`)}`)),
   ];
   store.close();
-  const names = async (args: string[]) => (await run("virsh", ["-c", "qemu:///system", ...args], { timeoutMs: 30_000 })).stdout.split("\n").map((s) => s.trim()).filter(Boolean);
+  const names = async (args: string[]) => (await run("virsh", ["-c", uri, ...args], { timeoutMs: 30_000 })).stdout.split("\n").map((s) => s.trim()).filter(Boolean);
   const left: string[] = [];
   const mine = (n: string) => markers.some((m) => n === m || n.startsWith(`${m}-`));
   for (const d of await names(["list", "--all", "--name"])) if (mine(d)) left.push(`domain ${d}`);
