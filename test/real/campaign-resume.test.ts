@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { rmSync, existsSync } from "node:fs";
 import { join } from "node:path";
-import { campaignFile, haveVirtualization, leftoversOnLibvirt, runDirOf, startCli, stopAll } from "../support/campaign-cli.js";
+import { campaignFile, runResults, haveVirtualization, leftoversOnLibvirt, runDirOf, startCli, stopAll } from "../support/campaign-cli.js";
 import { RunStore } from "../../src/campaign/store.js";
 import { tinyKvmToVmwareCampaign } from "../support/lab-campaign.js";
 
@@ -16,21 +16,6 @@ if (skip) console.log(`skipping: ${skip}`);
 
 const CAMPAIGN = tinyKvmToVmwareCampaign("resume-test", '"@OUT@"');
 
-/** What must not change: every job's state, its steps' states, its verdicts test by test. */
-function results(runDir: string): unknown {
-  const s = RunStore.open(runDir, { readonly: true });
-  try {
-    return s.jobs().map((j) => ({
-      id: j.id, state: j.state,
-      steps: s.steps(j.id).map((x) => `${x.no}:${x.state}`),
-      snapshots: [s.snapshot(j.id, "source") ? "source" : "", s.snapshot(j.id, "target") ? "target" : ""].filter(Boolean),
-      verdict: s.evaluation(j.id)?.verdict ?? null,
-      tests: Object.fromEntries((s.evaluation(j.id)?.tests ?? []).map((t) => [t.id, t.verdict])),
-    }));
-  } finally {
-    s.close();
-  }
-}
 
 test("SIGKILL at random moments, resumed each time: same results as an uninterrupted run, no VM, volume or work file left", { skip: skip ?? false, timeout: 90 * 60_000 }, async () => {
   const { file, dir } = campaignFile(CAMPAIGN);
@@ -55,7 +40,7 @@ test("SIGKILL at random moments, resumed each time: same results as an uninterru
     const last = await r.done;
     const st = await straight.done;
     assert.ok([0, 10, 20].includes(st.code ?? -1), `uninterrupted run: exit ${st.code}\n${st.stderr.slice(-2000)}`);
-    const expected = results(straightDir);
+    const expected = runResults(straightDir);
     assert.ok([0, 10, 20].includes(last.code ?? -1), `last resume: exit ${last.code}\n${last.stderr.slice(-2000)}`);
     assert.ok(kills.length >= 2, `killed ${kills.length} times (the run ended first); kill delays ${kills.join(", ")} ms`);
     const store = RunStore.open(runDir, { readonly: true });
@@ -63,7 +48,7 @@ test("SIGKILL at random moments, resumed each time: same results as an uninterru
     assert.equal(store.run().state, "finished");
     store.close();
 
-    assert.deepEqual(results(runDir), expected);
+    assert.deepEqual(runResults(runDir), expected);
     assert.deepEqual(await leftoversOnLibvirt(runDir), []);
     assert.deepEqual(await leftoversOnLibvirt(straightDir), []);
     assert.equal(existsSync(join(runDir, "work")), false, "the run's work directory is gone");

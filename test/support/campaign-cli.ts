@@ -79,6 +79,22 @@ export async function runCampaignToEnd(file: string, verdicts: number[]): Promis
   return { model, runDir };
 }
 
+/** What two runs of one campaign must agree on: every job's state, its steps' states, its snapshots, its verdicts test by test. */
+export function runResults(runDir: string): { id: string; state: string; steps: string[]; snapshots: string[]; verdict: string | null; tests: Record<string, string> }[] {
+  const s = RunStore.open(runDir, { readonly: true });
+  try {
+    return s.jobs().map((j) => ({
+      id: j.id, state: j.state,
+      steps: s.steps(j.id).map((x) => `${x.no}:${x.state}`),
+      snapshots: [s.snapshot(j.id, "source") ? "source" : "", s.snapshot(j.id, "target") ? "target" : ""].filter(Boolean),
+      verdict: s.evaluation(j.id)?.verdict ?? null,
+      tests: Object.fromEntries((s.evaluation(j.id)?.tests ?? []).map((t) => [t.id, t.verdict])),
+    }));
+  } finally {
+    s.close();
+  }
+}
+
 /** Everything of a run that could be left on libvirt (at `uri`): domains, pools (with volumes), networks named with its jobs' markers. */
 export async function leftoversOnLibvirt(runDir: string, uri = "qemu:///system"): Promise<string[]> {
   const store = RunStore.open(runDir, { readonly: true });
